@@ -1,0 +1,237 @@
+#include "api/s3/s3_xml.h"
+
+#include <pugixml.hpp>
+
+#include <cstdio>
+
+#include "api/common/http.h"
+#include "util/encoding.h"
+
+namespace garage::s3 {
+namespace {
+
+constexpr std::string_view k_header = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+constexpr std::string_view k_ns = " xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"";
+constexpr size_t k_max_delete_objects = 1000;
+
+// Appends <name>escaped text</name>.
+void element(std::string& out, std::string_view name, std::string_view text) {
+  out.push_back('<');
+  out.append(name).push_back('>');
+  out += xml_escape(text);
+  out.append("</").append(name).push_back('>');
+}
+
+void owner_xml(std::string& out, const owner& o) {
+  out += "<Owner>";
+  element(out, "ID", o.id);
+  element(out, "DisplayName", o.display_name);
+  out += "</Owner>";
+}
+
+s3_error malformed() { return make_error(s3_errc::malformed_xml); }
+
+// Element name without a namespace prefix.
+std::string_view local_name(const pugi::xml_node& n) {
+  std::string_view name = n.name();
+  size_t colon = name.find(':');
+  return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
+
+// Concatenated text and CDATA content of an element, untrimmed.
+std::string text_of(const pugi::xml_node& n) {
+  std::string out;
+  for (auto c : n.children())
+    if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) out += c.value();
+  return out;
+}
+
+// Parses a whole document. No <!DOCTYPE> processing (so no entity expansion),
+// no end-of-line normalisation (keys may hold CR), whitespace-only text kept
+// when it is an element's only content (a key may be " ").
+s3_result<pugi::xml_node> load(pugi::xml_document& doc, std::string_view body) {
+  unsigned options = pugi::parse_cdata | pugi::parse_escapes | pugi::parse_ws_pcdata_single;
+  auto res = doc.load_buffer(body.data(), body.size(), options, pugi::encoding_utf8);
+  if (!res) return malformed();
+  auto root = doc.document_element();
+  if (!root) return malformed();
+  return root;
+}
+
+std::string_view trim_ws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' ||
+                        s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 8);
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "&#x%X;", static_cast<unsigned>(c));
+          out += buf;
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  return out;
+}
+
+std::string list_buckets_xml(const owner& o, const std::vector<bucket_entry>& buckets) {
+  std::string out(k_header);
+  out.append("<ListAllMyBucketsResult").append(k_ns).push_back('>');
+  owner_xml(out, o);
+  out += "<Buckets>";
+  for (const auto& b : buckets) {
+    out += "<Bucket>";
+    element(out, "Name", b.name);
+    element(out, "CreationDate", http::format_iso8601(b.creation_msec));
+    out += "</Bucket>";
+  }
+  out += "</Buckets></ListAllMyBucketsResult>";
+  return out;
+}
+
+std::string list_objects_xml(const list_objects_result& r) {
+  auto enc = [&](std::string_view s) {
+    return r.url_encoding ? uri_encode(s, true) : std::string(s);
+  };
+  std::string out(k_header);
+  out.append("<ListBucketResult").append(k_ns).push_back('>');
+  element(out, "Name", r.bucket);
+  element(out, "Prefix", enc(r.prefix));
+  if (!r.v2) {
+    element(out, "Marker", enc(r.marker));
+    if (r.next_marker) element(out, "NextMarker", enc(*r.next_marker));
+  } else {
+    if (r.start_after) element(out, "StartAfter", enc(*r.start_after));
+    if (r.continuation_token) element(out, "ContinuationToken", *r.continuation_token);
+    if (r.next_continuation_token)
+      element(out, "NextContinuationToken", *r.next_continuation_token);
+    element(out, "KeyCount", std::to_string(r.contents.size() + r.common_prefixes.size()));
+  }
+  element(out, "MaxKeys", std::to_string(r.max_keys));
+  if (r.delimiter) element(out, "Delimiter", enc(*r.delimiter));
+  if (r.url_encoding) element(out, "EncodingType", "url");
+  element(out, "IsTruncated", r.is_truncated ? "true" : "false");
+  for (const auto& e : r.contents) {
+    out += "<Contents>";
+    element(out, "Key", enc(e.key));
+    element(out, "LastModified", http::format_iso8601(e.last_modified_msec));
+    element(out, "ETag", e.etag);
+    element(out, "Size", std::to_string(e.size));
+    if (r.entry_owner) owner_xml(out, *r.entry_owner);
+    element(out, "StorageClass", e.storage_class);
+    out += "</Contents>";
+  }
+  for (const auto& p : r.common_prefixes) {
+    out += "<CommonPrefixes>";
+    element(out, "Prefix", enc(p));
+    out += "</CommonPrefixes>";
+  }
+  out += "</ListBucketResult>";
+  return out;
+}
+
+s3_result<delete_request> parse_delete_request(std::string_view body) {
+  pugi::xml_document doc;
+  auto root = load(doc, body);
+  if (!root) return std::move(root).error();
+  if (local_name(*root) != "Delete") return malformed();
+  delete_request req;
+  for (auto child : root->children()) {
+    if (child.type() != pugi::node_element) continue;
+    auto name = local_name(child);
+    if (name == "Quiet") {
+      std::string v = http::to_lower(trim_ws(text_of(child)));
+      if (v != "true" && v != "false") return malformed();
+      req.quiet = v == "true";
+    } else if (name == "Object") {
+      if (req.objects.size() >= k_max_delete_objects) return malformed();
+      delete_request::object obj;
+      bool has_key = false;
+      for (auto f : child.children()) {
+        if (f.type() != pugi::node_element) continue;
+        if (local_name(f) == "Key") {
+          obj.key = text_of(f);
+          has_key = true;
+        } else if (local_name(f) == "VersionId") {
+          obj.version_id = text_of(f);
+        }
+      }
+      if (!has_key) return malformed();
+      req.objects.push_back(std::move(obj));
+    }
+  }
+  if (req.objects.empty()) return malformed();
+  return req;
+}
+
+std::string delete_result_xml(const std::vector<deleted_item>& deleted,
+                              const std::vector<delete_error_item>& errors, bool quiet) {
+  std::string out(k_header);
+  out.append("<DeleteResult").append(k_ns).push_back('>');
+  if (!quiet) {
+    for (const auto& d : deleted) {
+      out += "<Deleted>";
+      element(out, "Key", d.key);
+      if (d.version_id) element(out, "VersionId", *d.version_id);
+      if (d.delete_marker_version_id) {
+        element(out, "DeleteMarker", "true");
+        element(out, "DeleteMarkerVersionId", *d.delete_marker_version_id);
+      }
+      out += "</Deleted>";
+    }
+  }
+  for (const auto& e : errors) {
+    out += "<Error>";
+    element(out, "Key", e.key);
+    if (e.version_id) element(out, "VersionId", *e.version_id);
+    element(out, "Code", code_name(e.error.code));
+    element(out, "Message", e.error.message.empty() ? std::string_view(default_message(e.error.code))
+                                                   : std::string_view(e.error.message));
+    out += "</Error>";
+  }
+  out += "</DeleteResult>";
+  return out;
+}
+
+std::string location_constraint_xml(std::string_view region) {
+  std::string out(k_header);
+  out.append("<LocationConstraint").append(k_ns).push_back('>');
+  out += xml_escape(region);
+  out += "</LocationConstraint>";
+  return out;
+}
+
+s3_result<create_bucket_configuration> parse_create_bucket_configuration(std::string_view body) {
+  create_bucket_configuration cfg;
+  if (trim_ws(body).empty()) return cfg;
+  pugi::xml_document doc;
+  auto root = load(doc, body);
+  if (!root) return std::move(root).error();
+  if (local_name(*root) != "CreateBucketConfiguration") return malformed();
+  for (auto child : root->children()) {
+    if (child.type() == pugi::node_element && local_name(child) == "LocationConstraint")
+      cfg.location_constraint = std::string(trim_ws(text_of(child)));
+  }
+  return cfg;
+}
+
+}  // namespace garage::s3

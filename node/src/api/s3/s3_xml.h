@@ -1,0 +1,108 @@
+// The XML documents of the S3 API: response bodies written from plain structs
+// and request bodies parsed into them. Pure functions, thread-safe. Writers
+// produce complete documents (with the XML declaration and the S3 namespace).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/s3/s3_error.h"
+
+namespace garage::s3 {
+
+// Escapes text for XML content or attribute values (& < > " '). Control
+// characters that XML 1.0 cannot carry are written as character references,
+// as S3 does; clients that care ask for encoding-type=url.
+std::string xml_escape(std::string_view s);
+
+struct owner {
+  std::string id;
+  std::string display_name;
+};
+
+// --- ListBuckets ---
+
+struct bucket_entry {
+  std::string name;
+  uint64_t creation_msec = 0;
+};
+std::string list_buckets_xml(const owner& o, const std::vector<bucket_entry>& buckets);
+
+// --- ListObjects (v1) and ListObjectsV2 ---
+
+struct list_entry {
+  std::string key;
+  uint64_t last_modified_msec = 0;
+  std::string etag;  // quoted, as in the ETag header
+  uint64_t size = 0;
+  std::string storage_class = "STANDARD";
+};
+
+struct list_objects_result {
+  bool v2 = false;
+  std::string bucket;
+  std::string prefix;
+  std::optional<std::string> delimiter;
+  uint64_t max_keys = 1000;
+  bool url_encoding = false;  // encoding-type=url: keys, prefixes, delimiter, markers encoded
+  bool is_truncated = false;
+  // v1
+  std::string marker;
+  std::optional<std::string> next_marker;
+  // v2
+  std::optional<std::string> continuation_token;
+  std::optional<std::string> next_continuation_token;
+  std::optional<std::string> start_after;
+  // Owner of every entry, written when set (v1 always sets it; v2 with fetch-owner=true).
+  std::optional<owner> entry_owner;
+
+  std::vector<list_entry> contents;
+  std::vector<std::string> common_prefixes;
+};
+std::string list_objects_xml(const list_objects_result& r);
+
+// --- DeleteObjects ---
+
+struct delete_request {
+  struct object {
+    std::string key;
+    std::optional<std::string> version_id;
+  };
+  std::vector<object> objects;
+  bool quiet = false;
+};
+// Parses <Delete><Object><Key/><VersionId/></Object>...<Quiet/></Delete>.
+// MalformedXML if the document is not well-formed, not a Delete, has an Object
+// without Key, no Object at all, or more than 1000.
+s3_result<delete_request> parse_delete_request(std::string_view body);
+
+struct deleted_item {
+  std::string key;
+  std::optional<std::string> version_id;
+  std::optional<std::string> delete_marker_version_id;  // when a delete marker was made
+};
+struct delete_error_item {
+  std::string key;
+  std::optional<std::string> version_id;
+  s3_error error;
+};
+// <DeleteResult>; in quiet mode the Deleted items are left out (errors stay).
+std::string delete_result_xml(const std::vector<deleted_item>& deleted,
+                              const std::vector<delete_error_item>& errors, bool quiet);
+
+// --- Bucket location ---
+
+// <LocationConstraint>region</LocationConstraint>
+std::string location_constraint_xml(std::string_view region);
+
+struct create_bucket_configuration {
+  std::optional<std::string> location_constraint;
+};
+// An empty (or all-whitespace) body is an empty configuration. MalformedXML
+// if the document is not well-formed or its root is not CreateBucketConfiguration.
+s3_result<create_bucket_configuration> parse_create_bucket_configuration(std::string_view body);
+
+}  // namespace garage::s3
