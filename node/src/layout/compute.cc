@@ -94,6 +94,11 @@ result<computed_layout> compute_layout(const layout_version& previous,
         " storage nodes (nodes with a capacity), the layout has " +
         std::to_string(storage.size()) + "; give a capacity to " +
         std::to_string(rf - storage.size()) + " more node(s) or lower the replication factor");
+  uint64_t total_capacity = 0;
+  for (const auto& id : storage)
+    if (__builtin_add_overflow(total_capacity, *roles.at(id).capacity, &total_capacity))
+      return constraint_error("the capacities add up to more than 2^64 bytes; capacities are in "
+                              "bytes: give each node its real capacity");
   if (storage.size() > 65535)
     return constraint_error("at most 65535 storage nodes are supported, the layout has " +
                             std::to_string(storage.size()));
@@ -145,7 +150,7 @@ result<computed_layout> compute_layout(const layout_version& previous,
   rep.zone_redundancy = zr;
   rep.partition_size = out.partition_size;
   rep.previous_partition_size = previous.partition_size();
-  for (uint64_t c : in.capacity) rep.total_capacity += c;
+  rep.total_capacity = total_capacity;
   rep.replicas_total = uint64_t{partition_count} * rf;
   rep.usable_capacity = out.partition_size * rep.replicas_total;
   rep.effective_capacity = out.partition_size * partition_count;

@@ -72,7 +72,7 @@ std::string layout_report::to_string() const {
     }
   }
 
-  s += "\nZone              Nodes  Capacity    Partitions  Distinct  Usable\n";
+  s += "\n  Zone            Nodes  Capacity    Partitions  Distinct  Usable\n";
   for (const auto& z : zones) {
     s += "  " + pad(z.zone, 16) + pad(std::to_string(z.storage_nodes) +
                                           (z.gateways ? "+" + std::to_string(z.gateways) + "gw" : ""),
@@ -82,7 +82,7 @@ std::string layout_report::to_string() const {
          format_bytes(z.usable) + " (" + percent(z.usable, z.capacity) + ")\n";
   }
 
-  s += "\nNode              Zone            Tags        Capacity    Partitions      Usable\n";
+  s += "\n  Node              Zone            Tags        Capacity    Partitions      Usable\n";
   bool any_saturated = false;
   for (const auto& n : nodes) {
     s += "  " + pad(short_id(n.id), 18) + pad(n.zone, 16) + pad(join_tags(n.tags), 12);

@@ -255,6 +255,16 @@ TEST(compute_layout, errors_name_the_constraint_and_the_fix) {
   msg = must_fail(preview_layout(two_zones, {2, zone_redundancy::at_least(3)}));
   EXPECT_NE(msg.find("cannot exceed the replication factor"), std::string::npos) << msg;
 
+  std::map<node_id, node_role> huge = {
+      {make_id(1), node_role::storage("a", UINT64_MAX / 2 + 1)},
+      {make_id(2), node_role::storage("b", UINT64_MAX / 2 + 1)},
+  };
+  msg = must_fail(preview_layout(huge, rf_max(1)));
+  EXPECT_NE(msg.find("more than 2^64 bytes"), std::string::npos) << msg;
+  huge.erase(make_id(2));
+  auto one_huge = must(preview_layout(huge, rf_max(1)));
+  EXPECT_EQ(one_huge.report.usable_capacity, (UINT64_MAX / 2 + 1) / 256 * 256);
+
   msg = must_fail(preview_layout({}, rf_max(1)));
   EXPECT_NE(msg.find("needs at least 1 storage nodes"), std::string::npos) << msg;
 }
