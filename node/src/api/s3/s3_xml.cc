@@ -46,15 +46,23 @@ std::string text_of(const pugi::xml_node& n) {
   return out;
 }
 
-// Parses a whole document. No <!DOCTYPE> processing (so no entity expansion),
+// Parses a whole document. A <!DOCTYPE> is refused (no entity games),
 // no end-of-line normalisation (keys may hold CR), whitespace-only text kept
 // when it is an element's only content (a key may be " ").
 s3_result<pugi::xml_node> load(pugi::xml_document& doc, std::string_view body) {
-  unsigned options = pugi::parse_cdata | pugi::parse_escapes | pugi::parse_ws_pcdata_single;
+  unsigned options = pugi::parse_cdata | pugi::parse_escapes | pugi::parse_ws_pcdata_single |
+                     pugi::parse_doctype;
   auto res = doc.load_buffer(body.data(), body.size(), options, pugi::encoding_utf8);
   if (!res) return malformed();
   auto root = doc.document_element();
   if (!root) return malformed();
+  // pugixml accepts several top-level elements; XML does not.
+  int elements = 0;
+  for (auto n : doc.children()) {
+    if (n.type() == pugi::node_element) ++elements;
+    if (n.type() == pugi::node_doctype) return malformed();
+  }
+  if (elements != 1) return malformed();
   return root;
 }
 
