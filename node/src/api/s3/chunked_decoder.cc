@@ -84,7 +84,6 @@ s3_result<std::string> chunked_decoder::feed(std::string_view input) {
           chunk_.append(part);
         } else {
           out_.append(part);
-          decoded_size_ += n;
         }
         if (remaining_ == 0) {
           auto r = on_chunk_complete();
@@ -99,6 +98,7 @@ s3_result<std::string> chunked_decoder::feed(std::string_view input) {
         return *failure_;
     }
   }
+  decoded_size_ += out_.size();
   return std::move(out_);
 }
 
@@ -143,7 +143,6 @@ s3_result<void> chunked_decoder::on_chunk_complete() {
     return make_error(s3_errc::signature_does_not_match,
                       "The chunk signature does not match the chunk data");
   previous_sig_ = std::move(sig);
-  decoded_size_ += chunk_.size();
   if (out_.empty()) {
     out_.swap(chunk_);
   } else {
