@@ -86,8 +86,9 @@ exhaustive_best exhaustive(const assignment_input& in) {
 TEST(layout_property, tiny_instances_match_exhaustive_search) {
   std::mt19937_64 rng(20240601);
   auto pick = [&](uint64_t lo, uint64_t hi) { return lo + rng() % (hi - lo + 1); };
-  int checked = 0, feasible = 0, with_previous = 0;
-  for (int iter = 0; iter < 2500; ++iter) {
+  int checked = 0, feasible = 0, with_previous = 0, with_moves_saved = 0;
+  std::map<uint32_t, int> by_partitions;
+  for (int iter = 0; iter < 6000; ++iter) {
     assignment_input in;
     const uint32_t nodes = static_cast<uint32_t>(pick(1, 6));
     in.zone_count = static_cast<uint32_t>(pick(1, std::min<uint32_t>(nodes, 4)));
@@ -101,10 +102,10 @@ TEST(layout_property, tiny_instances_match_exhaustive_search) {
     uint64_t sets = 1;
     for (uint32_t i = 0; i < in.replication_factor; ++i) sets = sets * (nodes - i) / (i + 1);
     in.partition_count = 1;
-    while (in.partition_count < 4) {
+    while (in.partition_count < 8) {
       uint64_t space = 1;
       for (uint32_t i = 0; i <= in.partition_count; ++i) space *= sets;
-      if (space > 20000) break;
+      if (space > 60000) break;
       ++in.partition_count;
     }
     if (pick(0, 3) != 0) {
@@ -121,6 +122,8 @@ TEST(layout_property, tiny_instances_match_exhaustive_search) {
     EXPECT_EQ(optimal_partition_size(in), best.found ? best.size : 0) << "iteration " << iter;
     if (!best.found) continue;
     ++feasible;
+    ++by_partitions[in.partition_count];
+    if (best.moved < uint64_t{in.partition_count} * in.replication_factor) ++with_moves_saved;
     ASSERT_EQ(got->partition_size, best.size) << "iteration " << iter;
     ASSERT_EQ(got->new_replicas, best.moved) << "iteration " << iter;
     // The returned assignment is what it claims.
@@ -133,6 +136,11 @@ TEST(layout_property, tiny_instances_match_exhaustive_search) {
   }
   EXPECT_GT(feasible, checked / 2);
   EXPECT_GT(with_previous, checked / 2);
+  EXPECT_GT(with_moves_saved, feasible / 3);
+  std::cout << checked << " tiny instances, " << feasible << " feasible, " << with_moves_saved
+            << " where keeping previous replicas mattered; by partition count:";
+  for (auto [p, n] : by_partitions) std::cout << " " << p << ":" << n;
+  std::cout << "\n";
 }
 
 // ---- random clusters with successive changes ----
@@ -303,6 +311,28 @@ TEST(layout_property, same_inputs_in_any_order_give_identical_layouts) {
   ASSERT_TRUE(a && b);
   EXPECT_EQ(encode_layout_version(a->version), encode_layout_version(b->version));
   EXPECT_EQ(a->report.to_string(), b->report.to_string());
+}
+
+TEST(layout_property, placement_is_pinned) {
+  // The exact placement of a fixed cluster, as a digest. Every machine and
+  // every build must compute these bytes. If this changes, placement changed:
+  // deliberately (update the digest and say why in the commit) or by accident
+  // (e.g. iteration over an unordered container, a platform-dependent type).
+  std::map<node_id, node_role> roles;
+  for (uint32_t n = 0; n < 40; ++n)
+    roles[make_id(n)] = node_role::storage("z" + std::to_string(n % 5), (1 + (n * 7) % 9) * 500 * GB);
+  roles[make_id(40)] = node_role::gateway("z0");
+  const layout_parameters params{3, zone_redundancy::maximum()};
+  auto first = preview_layout(roles, params);
+  ASSERT_TRUE(first.has_value());
+  roles.erase(make_id(3));
+  roles[make_id(100)] = node_role::storage("z1", 2000 * GB);
+  auto second = compute_layout(first->version, roles, params);
+  ASSERT_TRUE(second.has_value());
+  const std::string bytes =
+      encode_layout_version(first->version) + encode_layout_version(second->version);
+  EXPECT_EQ(blake2b_256(bytes).hex(), "642ac1ce006b8b9d8e7cf06fc25827fd6c229172519a0a8f614081575f5ae819")
+      << "moved " << second->report.replicas_moved;
 }
 
 }  // namespace
