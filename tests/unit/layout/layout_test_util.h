@@ -148,4 +148,92 @@ inline bool oracle_feasible(const std::map<node_id, node_role>& roles,
   return g.max_flow(S, T) == int64_t{P} * rf;
 }
 
+// An independent optimality certificate for objective 3 (fewest moves): turns
+// the assignment `now` into a flow on the graph above (with a (p, z) -> n edge
+// costing 1 unless n held p in `before`) and looks for a negative-cost cycle
+// in its residual graph with Bellman-Ford. A flow is min-cost iff there is
+// none, so `true` proves that no assignment at the same partition size moves
+// fewer replicas.
+inline bool oracle_moves_minimal(const std::map<node_id, node_role>& roles,
+                                 const layout_parameters& params, const layout_version& before,
+                                 const layout_version& now) {
+  std::vector<node_id> ids;
+  std::vector<uint64_t> caps;
+  std::vector<std::string> zone_of;
+  std::set<std::string> zone_set;
+  for (const auto& [id, r] : roles)
+    if (!r.is_gateway()) {
+      ids.push_back(id);
+      caps.push_back(*r.capacity);
+      zone_of.push_back(r.zone);
+      zone_set.insert(r.zone);
+    }
+  std::vector<std::string> zones(zone_set.begin(), zone_set.end());
+  const int P = partition_count, Z = static_cast<int>(zones.size()), N = static_cast<int>(ids.size());
+  const int rf = static_cast<int>(params.replication_factor);
+  const int zr = params.redundancy.is_maximum() ? std::min(rf, Z)
+                                                : static_cast<int>(params.redundancy.at_least_zones());
+  const uint64_t size = now.partition_size();
+  auto zone_index = [&](int n) {
+    return static_cast<int>(std::lower_bound(zones.begin(), zones.end(), zone_of[n]) - zones.begin());
+  };
+  auto node_index = [&](const node_id& id) {
+    return static_cast<int>(std::lower_bound(ids.begin(), ids.end(), id) - ids.begin());
+  };
+  const int S = 0, T = 1;
+  auto up = [&](int p) { return 2 + p; };
+  auto down = [&](int p) { return 2 + P + p; };
+  auto pz = [&](int p, int z) { return 2 + 2 * P + p * Z + z; };
+  auto nv = [&](int n) { return 2 + 2 * P + P * Z + n; };
+  const int V = 2 + 2 * P + P * Z + N;
+  struct arc {
+    int from, to, cost;
+  };
+  std::vector<arc> residual;
+  // An edge of capacity `cap` carrying `flow` contributes its residual arcs.
+  auto edge = [&](int a, int b, int cap, int flow, int cost) {
+    if (flow < cap) residual.push_back({a, b, cost});
+    if (flow > 0) residual.push_back({b, a, -cost});
+  };
+  std::vector<int> load(N, 0);
+  for (int p = 0; p < P; ++p) {
+    std::vector<int> per_zone(Z, 0);
+    std::vector<bool> held(N, false);
+    for (const auto& id : now.nodes_of(static_cast<uint32_t>(p))) held[node_index(id)] = true;
+    for (int n = 0; n < N; ++n)
+      if (held[n]) ++per_zone[zone_index(n)], ++load[n];
+    // Route zr units through "up", one per zone (first zones that hold one).
+    int up_left = zr;
+    std::vector<int> up_flow(Z, 0);
+    for (int z = 0; z < Z && up_left > 0; ++z)
+      if (per_zone[z] > 0) up_flow[z] = 1, --up_left;
+    if (up_left > 0) return false;  // not even a valid assignment
+    edge(S, up(p), zr, zr, 0);
+    edge(S, down(p), rf - zr, rf - zr, 0);
+    auto prev = before.nodes_of(static_cast<uint32_t>(p));
+    for (int z = 0; z < Z; ++z) {
+      edge(up(p), pz(p, z), 1, up_flow[z], 0);
+      edge(down(p), pz(p, z), rf, per_zone[z] - up_flow[z], 0);
+    }
+    for (int n = 0; n < N; ++n) {
+      const bool was = std::find(prev.begin(), prev.end(), ids[n]) != prev.end();
+      edge(pz(p, zone_index(n)), nv(n), 1, held[n] ? 1 : 0, was ? 0 : 1);
+    }
+  }
+  for (int n = 0; n < N; ++n)
+    edge(nv(n), T, static_cast<int>(std::min<uint64_t>(P, caps[n] / size)), load[n], 0);
+  // Bellman-Ford from a virtual source joined to every vertex at cost 0.
+  std::vector<int64_t> dist(V, 0);
+  for (int round = 0; round < V; ++round) {
+    bool changed = false;
+    for (const auto& a : residual)
+      if (dist[a.from] + a.cost < dist[a.to]) {
+        dist[a.to] = dist[a.from] + a.cost;
+        changed = true;
+      }
+    if (!changed) return true;
+  }
+  return false;
+}
+
 }  // namespace garage::layout::testing

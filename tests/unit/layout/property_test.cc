@@ -208,7 +208,7 @@ bool structurally_feasible(const std::map<node_id, node_role>& roles, const layo
 }
 
 TEST(layout_property, random_clusters_with_successive_changes) {
-  int layouts = 0, oracle_checks = 0, failures = 0;
+  int layouts = 0, oracle_checks = 0, certificates = 0, rejected_baselines = 0, failures = 0;
   uint64_t moved = 0, baseline_moved = 0;
   for (uint64_t seed = 1; seed <= 400; ++seed) {
     random_cluster c(seed);
@@ -251,14 +251,30 @@ TEST(layout_property, random_clusters_with_successive_changes) {
         ASSERT_FALSE(testing::oracle_feasible(c.roles, c.params, next.partition_size() + 1))
             << "seed " << seed << " step " << step;
       }
+      // Fewest moves: no negative cycle in the residual graph of its flow.
+      if (seed % 4 == 1 && c.roles.size() <= 40) {
+        ++certificates;
+        ASSERT_TRUE(testing::oracle_moves_minimal(c.roles, c.params, current, next))
+            << "seed " << seed << " step " << step;
+        // The certificate has teeth: it rejects the from-scratch layout
+        // whenever that one moves more.
+        if (baseline > r->report.replicas_moved) {
+          ++rejected_baselines;
+          ASSERT_FALSE(testing::oracle_moves_minimal(c.roles, c.params, current, scratch->version));
+        }
+      }
       current = next;
     }
   }
   EXPECT_GT(layouts, 1000);
   EXPECT_GT(oracle_checks, 50);
+  EXPECT_GT(certificates, 100);
+  EXPECT_GT(rejected_baselines, 50);
   EXPECT_LT(moved, baseline_moved);
   std::cout << layouts << " layouts (" << failures << " refused as infeasible), "
-            << oracle_checks << " max-flow oracle checks; replicas moved " << moved
+            << oracle_checks << " max-flow oracle checks, " << certificates
+            << " min-cost certificates (" << rejected_baselines
+            << " rejecting the baseline); replicas moved " << moved
             << " vs " << baseline_moved << " when recomputing from scratch\n";
 }
 
