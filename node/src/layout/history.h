@@ -52,7 +52,8 @@ struct merge_outcome {
 
 class layout_history {
  public:
-  // A cluster that never applied a layout: version 0, empty.
+  // A cluster that never applied a layout: version 0, empty. Precondition:
+  // validate(initial) succeeds (the default, RF 3 / maximum, does).
   explicit layout_history(layout_parameters initial = {});
 
   // For the decoder. Errors (corrupted): no version, or versions not
