@@ -73,3 +73,7 @@ BENCHMARK(from_scratch)->Apply(sizes);
 BENCHMARK(one_change)->Apply(sizes);
 
 }  // namespace
+
+// Own main, so the file links whether or not benchmark::benchmark_main is
+// linked too (an archive's main is then simply not pulled in).
+BENCHMARK_MAIN();
