@@ -1,0 +1,203 @@
+#include "util/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+namespace garage {
+namespace {
+
+error bad(std::string_view origin, std::string_view key, std::string_view what) {
+  return error(errc::invalid_argument,
+               std::string(origin) + ": option '" + std::string(key) + "': " + std::string(what));
+}
+
+// Each section is a table of option name -> setter; a key not in the table is
+// an error naming it, so a typo never silently falls back to a default.
+using setter = std::function<result<void>(const YAML::Node&, const std::string& key)>;
+
+result<void> apply_section(const YAML::Node& node, const std::map<std::string, setter>& setters,
+                           std::string_view origin, const std::string& prefix) {
+  if (!node.IsMap()) return bad(origin, prefix.empty() ? "(top level)" : prefix, "expected a mapping");
+  for (const auto& kv : node) {
+    std::string key = kv.first.as<std::string>();
+    std::string full = prefix.empty() ? key : prefix + "." + key;
+    auto it = setters.find(key);
+    if (it == setters.end()) return bad(origin, full, "unknown option");
+    GARAGE_TRY(it->second(kv.second, full));
+  }
+  return ok();
+}
+
+setter string_opt(std::string& out, std::string_view origin) {
+  return [&out, origin](const YAML::Node& n, const std::string& key) -> result<void> {
+    if (!n.IsScalar()) return bad(origin, key, "expected a string");
+    out = n.as<std::string>();
+    return ok();
+  };
+}
+
+setter bool_opt(bool& out, std::string_view origin) {
+  return [&out, origin](const YAML::Node& n, const std::string& key) -> result<void> {
+    bool v = false;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v))
+      return bad(origin, key, "expected true or false, got '" + (n.IsScalar() ? n.Scalar() : "?") + "'");
+    out = v;
+    return ok();
+  };
+}
+
+setter uint_opt(uint64_t& out, std::string_view origin, uint64_t min, uint64_t max,
+                bool sizes = false) {
+  return [&out, origin, min, max, sizes](const YAML::Node& n, const std::string& key) -> result<void> {
+    if (!n.IsScalar()) return bad(origin, key, "expected a number");
+    std::optional<uint64_t> v;
+    if (sizes) {
+      v = parse_size(n.Scalar());
+    } else {
+      uint64_t x = 0;
+      auto s = n.Scalar();
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
+      if (ec == std::errc() && p == s.data() + s.size()) v = x;
+    }
+    if (!v) return bad(origin, key, "expected a " + std::string(sizes ? "size" : "number") + ", got '" + n.Scalar() + "'");
+    if (*v < min || *v > max)
+      return bad(origin, key, "value " + std::to_string(*v) + " out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+    out = *v;
+    return ok();
+  };
+}
+
+}  // namespace
+
+std::optional<uint64_t> parse_size(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p == s.data()) return std::nullopt;
+  std::string unit(p, s.data() + s.size());
+  while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
+  for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  static const std::map<std::string, uint64_t> units = {
+      {"", 1},          {"B", 1},
+      {"K", 1ull << 10}, {"KB", 1000},          {"KIB", 1ull << 10},
+      {"M", 1ull << 20}, {"MB", 1000000},       {"MIB", 1ull << 20},
+      {"G", 1ull << 30}, {"GB", 1000000000},    {"GIB", 1ull << 30},
+      {"T", 1ull << 40}, {"TB", 1000000000000}, {"TIB", 1ull << 40},
+  };
+  auto it = units.find(unit);
+  if (it == units.end()) return std::nullopt;
+  if (v > UINT64_MAX / it->second) return std::nullopt;
+  return v * it->second;
+}
+
+result<host_port> parse_host_port(std::string_view s, std::string_view option) {
+  host_port hp;
+  std::string_view port;
+  if (!s.empty() && s.front() == '[') {
+    auto close = s.find(']');
+    if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ':')
+      return error(errc::invalid_argument, std::string(option) + ": expected [ipv6]:port, got '" + std::string(s) + "'");
+    hp.host = std::string(s.substr(1, close - 1));
+    port = s.substr(close + 2);
+  } else {
+    auto colon = s.rfind(':');
+    if (colon == std::string_view::npos || colon == 0)
+      return error(errc::invalid_argument, std::string(option) + ": expected host:port, got '" + std::string(s) + "'");
+    hp.host = std::string(s.substr(0, colon));
+    port = s.substr(colon + 1);
+  }
+  unsigned v = 0;
+  auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
+  if (ec != std::errc() || p != port.data() + port.size() || v > 65535)
+    return error(errc::invalid_argument, std::string(option) + ": bad port in '" + std::string(s) + "'");
+  hp.port = static_cast<uint16_t>(v);
+  return hp;
+}
+
+result<config> parse_config(std::string_view yaml_text, std::string_view origin) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    return error(errc::invalid_argument, std::string(origin) + ": not valid YAML: " + e.what());
+  }
+  config c;
+  uint64_t compression = static_cast<uint64_t>(c.compression_level);
+  uint64_t rf = c.replication_factor;
+
+  std::map<std::string, setter> s3 = {
+      {"api_bind_addr", string_opt(c.s3_api.api_bind_addr, origin)},
+      {"s3_region", string_opt(c.s3_api.s3_region, origin)},
+      {"root_domain", string_opt(c.s3_api.root_domain, origin)},
+  };
+  std::map<std::string, setter> admin = {
+      {"api_bind_addr", string_opt(c.admin.api_bind_addr, origin)},
+      {"admin_token", string_opt(c.admin.admin_token, origin)},
+      {"admin_token_file", string_opt(c.admin.admin_token_file, origin)},
+      {"metrics_token", string_opt(c.admin.metrics_token, origin)},
+  };
+  auto section = [&](std::map<std::string, setter>& table) -> setter {
+    return [&table, origin](const YAML::Node& n, const std::string& key) {
+      return apply_section(n, table, origin, key);
+    };
+  };
+  std::map<std::string, setter> top = {
+      {"metadata_dir", string_opt(c.metadata_dir, origin)},
+      {"data_dir", string_opt(c.data_dir, origin)},
+      {"metadata_fsync", bool_opt(c.metadata_fsync, origin)},
+      {"data_fsync", bool_opt(c.data_fsync, origin)},
+      {"block_size", uint_opt(c.block_size, origin, 4096, 64ull << 20, true)},
+      {"compression_level", uint_opt(compression, origin, 0, 19)},
+      {"replication_factor", uint_opt(rf, origin, 1, 7)},
+      {"inline_threshold", uint_opt(c.inline_threshold, origin, 0, 64 * 1024, true)},
+      {"block_gc_delay_secs", uint_opt(c.block_gc_delay_secs, origin, 0, 365ull * 86400)},
+      {"upload_timeout_secs", uint_opt(c.upload_timeout_secs, origin, 1, 365ull * 86400)},
+      {"log_level", string_opt(c.log_level, origin)},
+      {"s3_api", section(s3)},
+      {"admin", section(admin)},
+  };
+  if (root.IsNull()) return bad(origin, "(top level)", "the file is empty");
+  GARAGE_TRY(apply_section(root, top, origin, ""));
+  c.compression_level = static_cast<int>(compression);
+  c.replication_factor = static_cast<uint32_t>(rf);
+
+  if (c.metadata_dir.empty()) return bad(origin, "metadata_dir", "is required");
+  if (c.data_dir.empty()) return bad(origin, "data_dir", "is required");
+  if (c.replication_factor != 1)
+    return bad(origin, "replication_factor",
+               "only 1 is supported by this version (a single node); got " + std::to_string(c.replication_factor));
+  static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};
+  if (std::find(std::begin(levels), std::end(levels), c.log_level) == std::end(levels))
+    return bad(origin, "log_level", "expected trace, debug, info, warn, error or off; got '" + c.log_level + "'");
+  GARAGE_TRY(parse_host_port(c.s3_api.api_bind_addr, "s3_api.api_bind_addr"));
+  GARAGE_TRY(parse_host_port(c.admin.api_bind_addr, "admin.api_bind_addr"));
+  if (c.admin.admin_token.empty() && c.admin.admin_token_file.empty())
+    return bad(origin, "admin.admin_token", "one of admin.admin_token or admin.admin_token_file is required");
+  if (!c.admin.admin_token.empty() && !c.admin.admin_token_file.empty())
+    return bad(origin, "admin.admin_token_file", "give admin.admin_token or admin.admin_token_file, not both");
+  return c;
+}
+
+result<config> load_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return error(errc::not_found, "cannot read configuration file '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path);
+}
+
+config default_config(const std::string& base_dir) {
+  config c;
+  c.metadata_dir = base_dir + "/meta";
+  c.data_dir = base_dir + "/data";
+  c.admin.admin_token_file = base_dir + "/admin_token";
+  return c;
+}
+
+}  // namespace garage

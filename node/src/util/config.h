@@ -1,0 +1,69 @@
+// The node's configuration, read from a YAML file (see docs/configuration.md,
+// which documents every key). Loading is strict: an unknown key, a value of
+// the wrong type or out of range stops start-up with a message naming it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "util/result.h"
+
+namespace garage {
+
+struct s3_api_config {
+  std::string api_bind_addr = "127.0.0.1:3900";
+  std::string s3_region = "garage";
+  // Suffix for virtual-host-style addressing, e.g. ".s3.garage.localhost".
+  // Empty: path-style only.
+  std::string root_domain;
+};
+
+struct admin_api_config {
+  std::string api_bind_addr = "127.0.0.1:3903";
+  std::string admin_token;       // bearer token of the admin API
+  std::string admin_token_file;  // alternative: read the token from this file
+  std::string metrics_token;     // optional bearer token for /metrics; empty: open
+};
+
+struct config {
+  std::string metadata_dir;
+  std::string data_dir;
+  bool metadata_fsync = false;
+  bool data_fsync = false;
+  uint64_t block_size = 1 << 20;
+  // zstd level for stored blocks; 0 disables compression.
+  int compression_level = 1;
+  uint32_t replication_factor = 1;
+  // Objects up to this size are stored inline in the object entry.
+  uint64_t inline_threshold = 3072;
+  // How long a block whose reference count dropped to zero is kept before deletion.
+  uint64_t block_gc_delay_secs = 600;
+  // Unfinished uploads (a PUT whose client vanished, a crash mid-PUT) older than
+  // this are aborted and their blocks reclaimed.
+  uint64_t upload_timeout_secs = 3600;
+  std::string log_level = "info";
+  s3_api_config s3_api;
+  admin_api_config admin;
+};
+
+// Parses a YAML document. `origin` names it in error messages.
+result<config> parse_config(std::string_view yaml_text, std::string_view origin);
+result<config> load_config_file(const std::string& path);
+
+// The embedded default configuration: one node, everything under `base_dir`,
+// S3 on 127.0.0.1:3900, admin API on 127.0.0.1:3903, the admin token in
+// `<base_dir>/admin_token` (created by the server on first start).
+config default_config(const std::string& base_dir);
+
+// Parses a size such as 1048576, "1M", "1MiB", "512K", "4 GB". nullopt if invalid.
+std::optional<uint64_t> parse_size(std::string_view s);
+
+// Splits "host:port" ("[::1]:3900" for IPv6). Errors name the option.
+struct host_port {
+  std::string host;
+  uint16_t port = 0;
+};
+result<host_port> parse_host_port(std::string_view s, std::string_view option);
+
+}  // namespace garage
