@@ -35,8 +35,9 @@ result<void> check_input(const assignment_input& in) {
   const size_t n = in.capacity.size();
   if (in.partition_count == 0 || in.replication_factor == 0 || in.zone_redundancy == 0 ||
       in.zone_redundancy > in.replication_factor)
-    return error(errc::invalid_argument, "assignment: bad partition count, replication factor "
-                                         "or zone redundancy");
+    return error(errc::invalid_argument,
+                 "assignment: bad partition count, replication factor "
+                 "or zone redundancy");
   if (in.zone.size() != n) return error(errc::invalid_argument, "assignment: zone per node");
   for (uint32_t z : in.zone)
     if (z >= in.zone_count) return error(errc::invalid_argument, "assignment: zone index");
@@ -48,7 +49,8 @@ result<void> check_input(const assignment_input& in) {
 // A dense (partition, node) bit matrix.
 class pair_set {
  public:
-  pair_set(uint32_t partitions, uint32_t nodes) : nodes_(nodes), bits_(size_t{partitions} * nodes) {}
+  pair_set(uint32_t partitions, uint32_t nodes)
+      : nodes_(nodes), bits_(size_t{partitions} * nodes) {}
   bool has(uint32_t p, uint32_t n) const { return bits_[size_t{p} * nodes_ + n] != 0; }
   void set(uint32_t p, uint32_t n, bool v) { bits_[size_t{p} * nodes_ + n] = v ? 1 : 0; }
 
@@ -194,7 +196,8 @@ result<assignment_output> compute_assignment(const assignment_input& in) {
       graph.add_edge(up(p), pz(p, z), 1, 0);
       if (rf > zr) graph.add_edge(down(p), pz(p, z), static_cast<int32_t>(rf - zr), 0);
       for (uint32_t n : members[z]) {
-        assign_edges.push_back(graph.add_edge(pz(p, z), node_vertex(n), 1, previous.has(p, n) ? 0 : 1));
+        assign_edges.push_back(
+            graph.add_edge(pz(p, z), node_vertex(n), 1, previous.has(p, n) ? 0 : 1));
         assign_pairs.push_back({p, n});
       }
     }

@@ -27,9 +27,9 @@ namespace garage::layout {
 struct assignment_input {
   uint32_t partition_count = 256;
   uint32_t replication_factor = 3;
-  uint32_t zone_redundancy = 1;          // resolved: 1 <= zone_redundancy <= replication_factor
-  std::vector<uint64_t> capacity;        // per node, bytes; 0 = stores nothing
-  std::vector<uint32_t> zone;            // per node, zone index < zone_count
+  uint32_t zone_redundancy = 1;    // resolved: 1 <= zone_redundancy <= replication_factor
+  std::vector<uint64_t> capacity;  // per node, bytes; 0 = stores nothing
+  std::vector<uint32_t> zone;      // per node, zone index < zone_count
   uint32_t zone_count = 0;
   // Per partition (empty, or partition_count entries): node indices that held
   // it before. Indices out of range are ignored.

@@ -32,10 +32,9 @@ std::string capacity_shortfall(const assignment_input& in,
     total += c;
   }
   std::string msg = "capacities are too small to place " + std::to_string(in.partition_count) +
-                    " partitions x replication factor " +
-                    std::to_string(in.replication_factor) + ": at 1 byte per partition the nodes " +
-                    "hold " + std::to_string(total) + " of " +
-                    std::to_string(uint64_t{in.partition_count} * in.replication_factor) +
+                    " partitions x replication factor " + std::to_string(in.replication_factor) +
+                    ": at 1 byte per partition the nodes " + "hold " + std::to_string(total) +
+                    " of " + std::to_string(uint64_t{in.partition_count} * in.replication_factor) +
                     " replicas (per zone:";
   for (uint32_t z = 0; z < in.zone_count; ++z)
     msg += " " + zone_names[z] + "=" + std::to_string(per_zone[z]);
@@ -91,19 +90,20 @@ result<computed_layout> compute_layout(const layout_version& previous,
   if (storage.size() < rf)
     return constraint_error(
         "replication factor " + std::to_string(rf) + " needs at least " + std::to_string(rf) +
-        " storage nodes (nodes with a capacity), the layout has " +
-        std::to_string(storage.size()) + "; give a capacity to " +
-        std::to_string(rf - storage.size()) + " more node(s) or lower the replication factor");
+        " storage nodes (nodes with a capacity), the layout has " + std::to_string(storage.size()) +
+        "; give a capacity to " + std::to_string(rf - storage.size()) +
+        " more node(s) or lower the replication factor");
   uint64_t total_capacity = 0;
   for (const auto& id : storage)
     if (__builtin_add_overflow(total_capacity, *roles.at(id).capacity, &total_capacity))
-      return constraint_error("the capacities add up to more than 2^64 bytes; capacities are in "
-                              "bytes: give each node its real capacity");
+      return constraint_error(
+          "the capacities add up to more than 2^64 bytes; capacities are in "
+          "bytes: give each node its real capacity");
   if (storage.size() > 65535)
     return constraint_error("at most 65535 storage nodes are supported, the layout has " +
                             std::to_string(storage.size()));
-  uint32_t zr = params.redundancy.is_maximum() ? std::min(rf, zones)
-                                               : params.redundancy.at_least_zones();
+  uint32_t zr =
+      params.redundancy.is_maximum() ? std::min(rf, zones) : params.redundancy.at_least_zones();
   if (zones < zr)
     return constraint_error(
         "zone redundancy \"" + params.redundancy.to_string() + "\" needs storage nodes in " +
@@ -130,8 +130,7 @@ result<computed_layout> compute_layout(const layout_version& previous,
       for (const auto& id : previous.nodes_of(p))
         if (auto it = index_of.find(id); it != index_of.end()) in.previous[p].push_back(it->second);
   }
-  if (optimal_partition_size(in) == 0)
-    return constraint_error(capacity_shortfall(in, zone_names));
+  if (optimal_partition_size(in) == 0) return constraint_error(capacity_shortfall(in, zone_names));
 
   GARAGE_ASSIGN_OR_RETURN(assignment_output out, compute_assignment(in));
 
@@ -140,8 +139,8 @@ result<computed_layout> compute_layout(const layout_version& previous,
   for (const auto& nodes : out.replicas)
     for (uint32_t n : nodes) raw.push_back(static_cast<uint16_t>(n));
   GARAGE_ASSIGN_OR_RETURN(layout_version version,
-                          layout_version::from_parts(previous.version() + 1, params, roles,
-                                                     storage, out.partition_size, std::move(raw)));
+                          layout_version::from_parts(previous.version() + 1, params, roles, storage,
+                                                     out.partition_size, std::move(raw)));
 
   // The explanation.
   layout_report rep;

@@ -5,9 +5,7 @@
 
 namespace garage::layout {
 
-layout_history::layout_history(layout_parameters initial) {
-  versions_.emplace_back(initial);
-}
+layout_history::layout_history(layout_parameters initial) { versions_.emplace_back(initial); }
 
 result<layout_history> layout_history::from_parts(std::vector<layout_version> versions,
                                                   update_trackers trackers,
@@ -54,8 +52,8 @@ result<node_role> layout_history::role_for_change(const node_id& id) const {
   auto roles = staged_roles();
   auto it = roles.find(id);
   if (it == roles.end())
-    return error(errc::not_found, "node " + short_id(id) +
-                                      " has no role, current or staged; assign it one first");
+    return error(errc::not_found,
+                 "node " + short_id(id) + " has no role, current or staged; assign it one first");
   return it->second;
 }
 
@@ -104,8 +102,8 @@ result<computed_layout> layout_history::preview() const {
 result<layout_report> layout_history::apply(uint64_t expected_version) {
   const uint64_t next = current().version() + 1;
   if (expected_version != next)
-    return error(errc::conflict, "cannot apply layout version " +
-                                     std::to_string(expected_version) + ": the current version is " +
+    return error(errc::conflict, "cannot apply layout version " + std::to_string(expected_version) +
+                                     ": the current version is " +
                                      std::to_string(current().version()) +
                                      ", so the next one must be " + std::to_string(next) +
                                      "; review the staged changes and retry with that number");
@@ -135,8 +133,7 @@ uint64_t layout_history::min_over(const std::map<node_id, uint64_t>& tracker,
   return m;
 }
 
-bool layout_history::raise(std::map<node_id, uint64_t>& tracker, const node_id& node,
-                           uint64_t v) {
+bool layout_history::raise(std::map<node_id, uint64_t>& tracker, const node_id& node, uint64_t v) {
   auto [it, inserted] = tracker.try_emplace(node, v);
   if (!inserted) {
     if (it->second >= v) return false;
@@ -164,9 +161,7 @@ bool layout_history::update_local(const node_id& node, uint64_t max_ack) {
 }
 
 uint64_t layout_history::ack_min() const { return min_over(trackers_.ack, all_nodes()); }
-uint64_t layout_history::sync_min() const {
-  return min_over(trackers_.sync, all_storage_nodes());
-}
+uint64_t layout_history::sync_min() const { return min_over(trackers_.sync, all_storage_nodes()); }
 uint64_t layout_history::sync_ack_min() const {
   return min_over(trackers_.sync_ack, current().all_nodes());
 }
@@ -231,7 +226,8 @@ merge_outcome layout_history::merge(const layout_history& other) {
         out.conflicting_versions.push_back(v.version());
     }
   }
-  auto merge_map = [&](std::map<node_id, uint64_t>& mine, const std::map<node_id, uint64_t>& theirs) {
+  auto merge_map = [&](std::map<node_id, uint64_t>& mine,
+                       const std::map<node_id, uint64_t>& theirs) {
     for (const auto& [node, value] : theirs) {
       auto [it, inserted] = mine.try_emplace(node, value);
       if (inserted || it->second < value) {

@@ -50,16 +50,16 @@ std::string layout_report::to_string() const {
   std::string s;
   s += "==== LAYOUT VERSION " + std::to_string(version) + " ====\n";
   s += "Partitions are replicated " + std::to_string(rf) + " times on at least " +
-       std::to_string(zone_redundancy) + " distinct zones (zone redundancy: " +
-       parameters.redundancy.to_string() + ").\n\n";
+       std::to_string(zone_redundancy) +
+       " distinct zones (zone redundancy: " + parameters.redundancy.to_string() + ").\n\n";
   s += "Partition size:        " + format_bytes(partition_size);
   if (previous_partition_size != 0)
     s += " (" + format_bytes(previous_partition_size) + " in the previous version)";
   s += "\n";
   s += "Usable / total:        " + format_bytes(usable_capacity) + " / " +
        format_bytes(total_capacity) + " (" + percent(usable_capacity, total_capacity) + ")\n";
-  s += "Effective capacity:    " + format_bytes(effective_capacity) + " (usable / replication factor " +
-       std::to_string(rf) + ")\n";
+  s += "Effective capacity:    " + format_bytes(effective_capacity) +
+       " (usable / replication factor " + std::to_string(rf) + ")\n";
   s += "Replicas to copy:      " + std::to_string(replicas_moved) + " of " +
        std::to_string(replicas_total) + "\n";
 
@@ -74,9 +74,10 @@ std::string layout_report::to_string() const {
 
   s += "\n  Zone            Nodes  Capacity    Partitions  Distinct  Usable\n";
   for (const auto& z : zones) {
-    s += "  " + pad(z.zone, 16) + pad(std::to_string(z.storage_nodes) +
-                                          (z.gateways ? "+" + std::to_string(z.gateways) + "gw" : ""),
-                                      7) +
+    s += "  " + pad(z.zone, 16) +
+         pad(std::to_string(z.storage_nodes) +
+                 (z.gateways ? "+" + std::to_string(z.gateways) + "gw" : ""),
+             7) +
          pad(format_bytes(z.capacity), 12) + pad(std::to_string(z.partitions), 12) +
          pad(std::to_string(z.distinct_partitions) + "/" + std::to_string(partition_count), 10) +
          format_bytes(z.usable) + " (" + percent(z.usable, z.capacity) + ")\n";

@@ -50,17 +50,17 @@ struct zone_transfer {
 struct layout_report {
   uint64_t version = 0;
   layout_parameters parameters;
-  uint32_t zone_redundancy = 0;           // the number of zones actually required
-  uint64_t partition_size = 0;            // bytes per partition replica
-  uint64_t previous_partition_size = 0;   // 0 if the previous version had no assignment
-  uint64_t total_capacity = 0;            // sum of storage capacities, bytes
-  uint64_t usable_capacity = 0;           // partition_size * 256 * replication factor
-  uint64_t effective_capacity = 0;        // partition_size * 256: user data the cluster holds
-  uint64_t replicas_moved = 0;            // (partition, node) pairs new in this layout
-  uint64_t replicas_total = 0;            // 256 * replication factor
-  std::vector<node_report> nodes;         // by zone, then id
-  std::vector<zone_report> zones;         // by name
-  std::vector<zone_transfer> transfers;   // by (from, to)
+  uint32_t zone_redundancy = 0;          // the number of zones actually required
+  uint64_t partition_size = 0;           // bytes per partition replica
+  uint64_t previous_partition_size = 0;  // 0 if the previous version had no assignment
+  uint64_t total_capacity = 0;           // sum of storage capacities, bytes
+  uint64_t usable_capacity = 0;          // partition_size * 256 * replication factor
+  uint64_t effective_capacity = 0;       // partition_size * 256: user data the cluster holds
+  uint64_t replicas_moved = 0;           // (partition, node) pairs new in this layout
+  uint64_t replicas_total = 0;           // 256 * replication factor
+  std::vector<node_report> nodes;        // by zone, then id
+  std::vector<zone_report> zones;        // by name
+  std::vector<zone_transfer> transfers;  // by (from, to)
 
   // usable_capacity / total_capacity in percent (display only).
   double usable_percent() const;

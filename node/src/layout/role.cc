@@ -23,8 +23,10 @@ result<zone_redundancy> zone_redundancy::parse(std::string_view text) {
   uint32_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc() || end != text.data() + text.size() || n == 0)
-    return error(errc::invalid_argument, "zone redundancy must be \"maximum\" or a number of "
-                                         "zones >= 1, got \"" + std::string(text) + "\"");
+    return error(errc::invalid_argument,
+                 "zone redundancy must be \"maximum\" or a number of "
+                 "zones >= 1, got \"" +
+                     std::string(text) + "\"");
   return at_least(n);
 }
 

@@ -56,7 +56,7 @@ class zone_redundancy {
 
   bool is_maximum() const { return at_least_ == 0; }
   uint32_t at_least_zones() const { return at_least_; }  // 0 when maximum
-  std::string to_string() const;  // "maximum" or "at least N"
+  std::string to_string() const;                         // "maximum" or "at least N"
   bool operator==(const zone_redundancy&) const = default;
 
  private:

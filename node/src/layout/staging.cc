@@ -46,8 +46,7 @@ bool layout_staging::merge(const layout_staging& other) {
 }
 
 layout_staging layout_staging::from_parts(std::map<node_id, std::optional<node_role>> roles,
-                                          std::optional<layout_parameters> params,
-                                          uint64_t stamp) {
+                                          std::optional<layout_parameters> params, uint64_t stamp) {
   layout_staging s;
   s.roles_ = std::move(roles);
   s.parameters_ = params;

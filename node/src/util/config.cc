@@ -23,7 +23,8 @@ using setter = std::function<result<void>(const YAML::Node&, const std::string& 
 
 result<void> apply_section(const YAML::Node& node, const std::map<std::string, setter>& setters,
                            std::string_view origin, const std::string& prefix) {
-  if (!node.IsMap()) return bad(origin, prefix.empty() ? "(top level)" : prefix, "expected a mapping");
+  if (!node.IsMap())
+    return bad(origin, prefix.empty() ? "(top level)" : prefix, "expected a mapping");
   for (const auto& kv : node) {
     std::string key = kv.first.as<std::string>();
     std::string full = prefix.empty() ? key : prefix + "." + key;
@@ -46,7 +47,8 @@ setter bool_opt(bool& out, std::string_view origin) {
   return [&out, origin](const YAML::Node& n, const std::string& key) -> result<void> {
     bool v = false;
     if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v))
-      return bad(origin, key, "expected true or false, got '" + (n.IsScalar() ? n.Scalar() : "?") + "'");
+      return bad(origin, key,
+                 "expected true or false, got '" + (n.IsScalar() ? n.Scalar() : "?") + "'");
     out = v;
     return ok();
   };
@@ -54,23 +56,29 @@ setter bool_opt(bool& out, std::string_view origin) {
 
 setter uint_opt(uint64_t& out, std::string_view origin, uint64_t min, uint64_t max,
                 bool sizes = false) {
-  return [&out, origin, min, max, sizes](const YAML::Node& n, const std::string& key) -> result<void> {
-    if (!n.IsScalar()) return bad(origin, key, "expected a number");
-    std::optional<uint64_t> v;
-    if (sizes) {
-      v = parse_size(n.Scalar());
-    } else {
-      uint64_t x = 0;
-      auto s = n.Scalar();
-      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
-      if (ec == std::errc() && p == s.data() + s.size()) v = x;
-    }
-    if (!v) return bad(origin, key, "expected a " + std::string(sizes ? "size" : "number") + ", got '" + n.Scalar() + "'");
-    if (*v < min || *v > max)
-      return bad(origin, key, "value " + std::to_string(*v) + " out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
-    out = *v;
-    return ok();
-  };
+  return
+      [&out, origin, min, max, sizes](const YAML::Node& n, const std::string& key) -> result<void> {
+        if (!n.IsScalar()) return bad(origin, key, "expected a number");
+        std::optional<uint64_t> v;
+        if (sizes) {
+          v = parse_size(n.Scalar());
+        } else {
+          uint64_t x = 0;
+          auto s = n.Scalar();
+          auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
+          if (ec == std::errc() && p == s.data() + s.size()) v = x;
+        }
+        if (!v)
+          return bad(origin, key,
+                     "expected a " + std::string(sizes ? "size" : "number") + ", got '" +
+                         n.Scalar() + "'");
+        if (*v < min || *v > max)
+          return bad(origin, key,
+                     "value " + std::to_string(*v) + " out of range [" + std::to_string(min) +
+                         ", " + std::to_string(max) + "]");
+        out = *v;
+        return ok();
+      };
 }
 
 }  // namespace
@@ -84,11 +92,20 @@ std::optional<uint64_t> parse_size(std::string_view s) {
   while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
   for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   static const std::map<std::string, uint64_t> units = {
-      {"", 1},          {"B", 1},
-      {"K", 1ull << 10}, {"KB", 1000},          {"KIB", 1ull << 10},
-      {"M", 1ull << 20}, {"MB", 1000000},       {"MIB", 1ull << 20},
-      {"G", 1ull << 30}, {"GB", 1000000000},    {"GIB", 1ull << 30},
-      {"T", 1ull << 40}, {"TB", 1000000000000}, {"TIB", 1ull << 40},
+      {"", 1},
+      {"B", 1},
+      {"K", 1ull << 10},
+      {"KB", 1000},
+      {"KIB", 1ull << 10},
+      {"M", 1ull << 20},
+      {"MB", 1000000},
+      {"MIB", 1ull << 20},
+      {"G", 1ull << 30},
+      {"GB", 1000000000},
+      {"GIB", 1ull << 30},
+      {"T", 1ull << 40},
+      {"TB", 1000000000000},
+      {"TIB", 1ull << 40},
   };
   auto it = units.find(unit);
   if (it == units.end()) return std::nullopt;
@@ -102,20 +119,23 @@ result<host_port> parse_host_port(std::string_view s, std::string_view option) {
   if (!s.empty() && s.front() == '[') {
     auto close = s.find(']');
     if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ':')
-      return error(errc::invalid_argument, std::string(option) + ": expected [ipv6]:port, got '" + std::string(s) + "'");
+      return error(errc::invalid_argument,
+                   std::string(option) + ": expected [ipv6]:port, got '" + std::string(s) + "'");
     hp.host = std::string(s.substr(1, close - 1));
     port = s.substr(close + 2);
   } else {
     auto colon = s.rfind(':');
     if (colon == std::string_view::npos || colon == 0)
-      return error(errc::invalid_argument, std::string(option) + ": expected host:port, got '" + std::string(s) + "'");
+      return error(errc::invalid_argument,
+                   std::string(option) + ": expected host:port, got '" + std::string(s) + "'");
     hp.host = std::string(s.substr(0, colon));
     port = s.substr(colon + 1);
   }
   unsigned v = 0;
   auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
   if (ec != std::errc() || p != port.data() + port.size() || v > 65535)
-    return error(errc::invalid_argument, std::string(option) + ": bad port in '" + std::string(s) + "'");
+    return error(errc::invalid_argument,
+                 std::string(option) + ": bad port in '" + std::string(s) + "'");
   hp.port = static_cast<uint16_t>(v);
   return hp;
 }
@@ -171,16 +191,20 @@ result<config> parse_config(std::string_view yaml_text, std::string_view origin)
   if (c.data_dir.empty()) return bad(origin, "data_dir", "is required");
   if (c.replication_factor != 1)
     return bad(origin, "replication_factor",
-               "only 1 is supported by this version (a single node); got " + std::to_string(c.replication_factor));
+               "only 1 is supported by this version (a single node); got " +
+                   std::to_string(c.replication_factor));
   static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};
   if (std::find(std::begin(levels), std::end(levels), c.log_level) == std::end(levels))
-    return bad(origin, "log_level", "expected trace, debug, info, warn, error or off; got '" + c.log_level + "'");
+    return bad(origin, "log_level",
+               "expected trace, debug, info, warn, error or off; got '" + c.log_level + "'");
   GARAGE_TRY(parse_host_port(c.s3_api.api_bind_addr, "s3_api.api_bind_addr"));
   GARAGE_TRY(parse_host_port(c.admin.api_bind_addr, "admin.api_bind_addr"));
   if (c.admin.admin_token.empty() && c.admin.admin_token_file.empty())
-    return bad(origin, "admin.admin_token", "one of admin.admin_token or admin.admin_token_file is required");
+    return bad(origin, "admin.admin_token",
+               "one of admin.admin_token or admin.admin_token_file is required");
   if (!c.admin.admin_token.empty() && !c.admin.admin_token_file.empty())
-    return bad(origin, "admin.admin_token_file", "give admin.admin_token or admin.admin_token_file, not both");
+    return bad(origin, "admin.admin_token_file",
+               "give admin.admin_token or admin.admin_token_file, not both");
   return c;
 }
 

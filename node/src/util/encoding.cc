@@ -8,8 +8,7 @@ namespace {
 
 constexpr char hex_digits_lower[] = "0123456789abcdef";
 constexpr char hex_digits_upper[] = "0123456789ABCDEF";
-constexpr char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -19,8 +18,8 @@ int hex_value(char c) {
 }
 
 bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
 }
 
 }  // namespace
@@ -75,7 +74,8 @@ std::optional<std::string> base64_decode(std::string_view b64) {
   static const std::array<int8_t, 256> table = [] {
     std::array<int8_t, 256> t{};
     t.fill(-1);
-    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(b64_alphabet[i])] = static_cast<int8_t>(i);
+    for (int i = 0; i < 64; ++i)
+      t[static_cast<unsigned char>(b64_alphabet[i])] = static_cast<int8_t>(i);
     return t;
   }();
   if (b64.size() % 4) return std::nullopt;

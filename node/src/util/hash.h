@@ -27,8 +27,8 @@ struct hash256 {
 };
 
 hash256 blake2b_256(std::string_view data);
-std::string sha256(std::string_view data);  // 32 raw bytes
-std::string md5(std::string_view data);     // 16 raw bytes
+std::string sha256(std::string_view data);                             // 32 raw bytes
+std::string md5(std::string_view data);                                // 16 raw bytes
 std::string hmac_sha256(std::string_view key, std::string_view data);  // 32 raw bytes
 
 // Incremental hashers, for data that streams through.

@@ -54,10 +54,10 @@ class [[nodiscard]] result {
   result(const T& v) : v_(std::in_place_index<0>, v) {}
   result(T&& v) : v_(std::in_place_index<0>, std::move(v)) {}
   template <class U>
-    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, T> &&
-             !std::is_same_v<std::decay_t<U>, garage::error> &&
-             !std::is_same_v<std::decay_t<U>, result>)
-  result(U&& v) : v_(std::in_place_index<0>, T(std::forward<U>(v))) {}
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
+           !std::is_same_v<std::decay_t<U>, garage::error> &&
+           !std::is_same_v<std::decay_t<U>, result>) result(U&& v)
+      : v_(std::in_place_index<0>, T(std::forward<U>(v))) {}
   result(garage::error e) : v_(std::in_place_index<1>, std::move(e)) {}
 
   bool has_value() const { return v_.index() == 0; }
@@ -123,9 +123,9 @@ inline result<void> ok() { return {}; }
 }  // namespace garage
 
 // Propagates an error out of the enclosing function returning result<...>.
-#define GARAGE_TRY(expr)                                   \
-  do {                                                     \
-    auto&& garage_try_r_ = (expr);                         \
+#define GARAGE_TRY(expr)                                         \
+  do {                                                           \
+    auto&& garage_try_r_ = (expr);                               \
     if (!garage_try_r_) return std::move(garage_try_r_).error(); \
   } while (0)
 

@@ -116,8 +116,8 @@ TEST(chunked_decoder, tampered_chunk_data) {
 
 TEST(chunked_decoder, reordered_chunks_fail) {
   // Chunk 2 alone, signed as if it followed the seed: the chain is broken.
-  std::string body = "400;chunk-signature=" + std::string(k_sig2) + "\r\n" +
-                     std::string(1024, 'a') + "\r\n";
+  std::string body =
+      "400;chunk-signature=" + std::string(k_sig2) + "\r\n" + std::string(1024, 'a') + "\r\n";
   chunked_decoder d(payload_mode::streaming_signed, example_context());
   auto r = d.feed(body);
   ASSERT_FALSE(r);
@@ -145,8 +145,7 @@ TEST(chunked_decoder, truncated_body_is_incomplete) {
 TEST(chunked_decoder, malformed_framing) {
   for (std::string body : {std::string("zz;chunk-signature=abc\r\n"),
                            std::string("5;chunk-signature=") + std::string(64, '0') + "\n",
-                           std::string("5\r\nhello\r\n"),
-                           std::string(5000, '1')}) {
+                           std::string("5\r\nhello\r\n"), std::string(5000, '1')}) {
     chunked_decoder d(payload_mode::streaming_signed, example_context());
     auto r = d.feed(body);
     ASSERT_FALSE(r) << body.substr(0, 40);
@@ -205,8 +204,8 @@ std::string signed_trailer_body(const streaming_context& ctx, std::string_view d
   char size[16];
   std::snprintf(size, sizeof size, "%zx", data.size());
   return std::string(size) + ";chunk-signature=" + s1 + "\r\n" + std::string(data) +
-         "\r\n0;chunk-signature=" + s2 + "\r\nx-amz-checksum-crc32:" +
-         std::string(trailer_value) + "\r\nx-amz-trailer-signature:" + ts + "\r\n\r\n";
+         "\r\n0;chunk-signature=" + s2 + "\r\nx-amz-checksum-crc32:" + std::string(trailer_value) +
+         "\r\nx-amz-trailer-signature:" + ts + "\r\n\r\n";
 }
 
 TEST(chunked_decoder, signed_trailer) {

@@ -21,7 +21,9 @@ class mutator {
  public:
   explicit mutator(uint32_t seed) : rng_(seed) {}
 
-  size_t below(size_t n) { return n == 0 ? 0 : std::uniform_int_distribution<size_t>(0, n - 1)(rng_); }
+  size_t below(size_t n) {
+    return n == 0 ? 0 : std::uniform_int_distribution<size_t>(0, n - 1)(rng_);
+  }
 
   std::string random_bytes(size_t max_len, std::string_view alphabet = {}) {
     std::string s(below(max_len + 1), '\0');
@@ -39,14 +41,18 @@ class mutator {
         case 0:
           if (pos < s.size()) s[pos] = static_cast<char>(below(256));
           break;
-        case 1: s.insert(pos, 1, k_interesting[below(sizeof k_interesting - 1)]); break;
+        case 1:
+          s.insert(pos, 1, k_interesting[below(sizeof k_interesting - 1)]);
+          break;
         case 2:
           if (pos < s.size()) s.erase(pos, 1 + below(8));
           break;
         case 3:
           if (pos < s.size()) s.insert(pos, s.substr(pos, below(16)));
           break;
-        case 4: s = s.substr(0, pos); break;
+        case 4:
+          s = s.substr(0, pos);
+          break;
       }
     }
     return s;
@@ -59,8 +65,9 @@ class mutator {
 
 TEST(fuzz, router) {
   mutator m(1);
-  const char* seeds[] = {"/bucket/key?uploadId=x&partNumber=3", "/b/%20a%2F?list-type=2&prefix=",
-                         "/?location", "/b/k?tagging&versionId=1", "/"};
+  const char* seeds[] = {"/bucket/key?uploadId=x&partNumber=3",
+                         "/b/%20a%2F?list-type=2&prefix=", "/?location", "/b/k?tagging&versionId=1",
+                         "/"};
   const char* methods[] = {"GET", "PUT", "POST", "DELETE", "HEAD", "OPTIONS", "PATCH", ""};
   for (int i = 0; i < 20000; ++i) {
     http::request_head h;
@@ -100,11 +107,13 @@ TEST(fuzz, authorization_header_and_verifier) {
     (void)parse_authorization_header(value);
     http::request_head h;
     h.method = "GET";
-    h.target = i % 2 ? "/test.txt" : m.mutate("/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&"
-                                              "X-Amz-Credential=AK%2F20130524%2Fus-east-1%2Fs3%"
-                                              "2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-"
-                                              "Expires=86400&X-Amz-SignedHeaders=host&X-Amz-"
-                                              "Signature=00");
+    h.target = i % 2 ? "/test.txt"
+                     : m.mutate(
+                           "/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&"
+                           "X-Amz-Credential=AK%2F20130524%2Fus-east-1%2Fs3%"
+                           "2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-"
+                           "Expires=86400&X-Amz-SignedHeaders=host&X-Amz-"
+                           "Signature=00");
     h.headers.add("Host", "examplebucket.s3.amazonaws.com");
     if (i % 2) h.headers.add("Authorization", value);
     h.headers.add("Range", "bytes=0-9");
@@ -136,9 +145,9 @@ TEST(fuzz, chunked_decoder) {
     bool is_signed = i % 2 == 0;
     std::string body = i % 10 == 9 ? m.random_bytes(200, "0123456789abcdef;=\r\n:x")
                                    : m.mutate(is_signed ? signed_body : unsigned_body);
-    chunked_decoder d(is_signed ? payload_mode::streaming_signed
-                                : payload_mode::streaming_unsigned_trailer,
-                      ctx, 1 << 20);
+    chunked_decoder d(
+        is_signed ? payload_mode::streaming_signed : payload_mode::streaming_unsigned_trailer, ctx,
+        1 << 20);
     std::string out;
     bool failed = false;
     for (size_t pos = 0; pos < body.size() && !failed;) {
@@ -164,7 +173,8 @@ TEST(fuzz, chunked_decoder) {
 TEST(fuzz, range) {
   mutator m(4);
   for (int i = 0; i < 20000; ++i) {
-    std::string h = i % 3 == 0 ? m.random_bytes(24, "bytes=-,0123456789 ") : m.mutate("bytes=10-20");
+    std::string h =
+        i % 3 == 0 ? m.random_bytes(24, "bytes=-,0123456789 ") : m.mutate("bytes=10-20");
     uint64_t size = m.below(4) == 0 ? 0 : m.below(1000);
     auto r = parse_range(h, size);
     if (!r) {

@@ -35,9 +35,9 @@ TEST(range, clamped) {
 
 TEST(range, ignored) {
   EXPECT_EQ(ok(std::nullopt, 100), std::nullopt);
-  for (const char* h : {"", "bytes=", "bytes=-", "bytes=a-b", "bytes=5-3", "items=0-9",
-                        "bytes=0-1,5-6", "bytes 0-9", "bytes=--5", "bytes=1-2-3",
-                        "bytes=+1-2", "bytes=0-99999999999999999999999"})
+  for (const char* h :
+       {"", "bytes=", "bytes=-", "bytes=a-b", "bytes=5-3", "items=0-9", "bytes=0-1,5-6",
+        "bytes 0-9", "bytes=--5", "bytes=1-2-3", "bytes=+1-2", "bytes=0-99999999999999999999999"})
     EXPECT_EQ(ok(h, 100), std::nullopt) << h;
 }
 

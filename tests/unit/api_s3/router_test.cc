@@ -97,22 +97,22 @@ TEST(router, bucket_endpoints) {
   } subs[] = {
       {"cors", ek::get_bucket_cors, ek::put_bucket_cors, ek::delete_bucket_cors},
       {"website", ek::get_bucket_website, ek::put_bucket_website, ek::delete_bucket_website},
-      {"lifecycle", ek::get_bucket_lifecycle_configuration,
-       ek::put_bucket_lifecycle_configuration, ek::delete_bucket_lifecycle},
+      {"lifecycle", ek::get_bucket_lifecycle_configuration, ek::put_bucket_lifecycle_configuration,
+       ek::delete_bucket_lifecycle},
       {"policy", ek::get_bucket_policy, ek::put_bucket_policy, ek::delete_bucket_policy},
       {"tagging", ek::get_bucket_tagging, ek::put_bucket_tagging, ek::delete_bucket_tagging},
       {"encryption", ek::get_bucket_encryption, ek::put_bucket_encryption,
        ek::delete_bucket_encryption},
       {"replication", ek::get_bucket_replication, ek::put_bucket_replication,
        ek::delete_bucket_replication},
-      {"ownershipControls", ek::get_bucket_ownership_controls,
-       ek::put_bucket_ownership_controls, ek::delete_bucket_ownership_controls},
+      {"ownershipControls", ek::get_bucket_ownership_controls, ek::put_bucket_ownership_controls,
+       ek::delete_bucket_ownership_controls},
       {"publicAccessBlock", ek::get_public_access_block, ek::put_public_access_block,
        ek::delete_public_access_block},
       {"inventory&id=x", ek::get_bucket_inventory_configuration,
        ek::put_bucket_inventory_configuration, ek::delete_bucket_inventory_configuration},
-      {"metrics&id=x", ek::get_bucket_metrics_configuration,
-       ek::put_bucket_metrics_configuration, ek::delete_bucket_metrics_configuration},
+      {"metrics&id=x", ek::get_bucket_metrics_configuration, ek::put_bucket_metrics_configuration,
+       ek::delete_bucket_metrics_configuration},
       {"analytics&id=x", ek::get_bucket_analytics_configuration,
        ek::put_bucket_analytics_configuration, ek::delete_bucket_analytics_configuration},
       {"intelligent-tiering&id=x", ek::get_bucket_intelligent_tiering_configuration,
@@ -223,14 +223,13 @@ TEST(router, endpoint_names) {
 }
 
 TEST(router, bucket_names) {
-  for (std::string good : {std::string("abc"), std::string("my-bucket"),
-                           std::string("my.bucket.1"), std::string("123"), std::string(63, 'a')})
+  for (std::string good : {std::string("abc"), std::string("my-bucket"), std::string("my.bucket.1"),
+                           std::string("123"), std::string(63, 'a')})
     EXPECT_TRUE(is_valid_bucket_name(good)) << good;
   for (std::string bad : {std::string("ab"), std::string(64, 'a'), std::string("Bucket"),
                           std::string("-abc"), std::string("abc-"), std::string(".abc"),
                           std::string("a..b"), std::string("a_b"), std::string("192.168.1.1"),
-                          std::string("xn--abc"), std::string("abc-s3alias"),
-                          std::string("a b c")})
+                          std::string("xn--abc"), std::string("abc-s3alias"), std::string("a b c")})
     EXPECT_FALSE(is_valid_bucket_name(bad)) << bad;
 }
 

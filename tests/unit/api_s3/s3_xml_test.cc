@@ -28,7 +28,8 @@ TEST(s3_xml, error_document) {
 
 TEST(s3_xml, list_buckets) {
   std::string x = list_buckets_xml({"owner-id", "me"}, {{"a<b", 0}, {"c", 1000}});
-  EXPECT_TRUE(contains(x, "<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"));
+  EXPECT_TRUE(
+      contains(x, "<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"));
   EXPECT_TRUE(contains(x, "<Owner><ID>owner-id</ID><DisplayName>me</DisplayName></Owner>"));
   EXPECT_TRUE(contains(x, "<Bucket><Name>a&lt;b</Name><CreationDate>1970-01-01T00:00:00.000Z"));
   EXPECT_TRUE(contains(x, "<Name>c</Name><CreationDate>1970-01-01T00:00:01.000Z"));
@@ -111,11 +112,13 @@ TEST(s3_xml, parse_delete_rejects_malformed) {
   thousand_and_one += "</Delete>";
   for (std::string bad :
        {std::string(""), std::string("not xml"), std::string("<Delete>"),
-        std::string("<Delete></Delete>"), std::string("<Other><Object><Key>k</Key></Object></Other>"),
+        std::string("<Delete></Delete>"),
+        std::string("<Other><Object><Key>k</Key></Object></Other>"),
         std::string("<Delete><Object><VersionId>v</VersionId></Object></Delete>"),
         std::string("<Delete><Object><Key>k</Key></Object><Quiet>maybe</Quiet></Delete>"),
         std::string("<Delete><Object><Key>k</Key></Object></Delete><Extra/>"),
-        std::string("<!DOCTYPE d [<!ENTITY e \"x\">]><Delete><Object><Key>&e;</Key></Object></Delete>"),
+        std::string(
+            "<!DOCTYPE d [<!ENTITY e \"x\">]><Delete><Object><Key>&e;</Key></Object></Delete>"),
         thousand_and_one}) {
     auto r = parse_delete_request(bad);
     ASSERT_FALSE(r) << bad.substr(0, 80);
@@ -131,14 +134,15 @@ TEST(s3_xml, parse_delete_rejects_malformed) {
 TEST(s3_xml, delete_result) {
   std::vector<deleted_item> deleted{{"a&b", std::nullopt, std::nullopt},
                                     {"c", std::string("v1"), std::string("dm1")}};
-  std::vector<delete_error_item> errors{
-      {"d", std::nullopt, make_error(s3_errc::access_denied)}};
+  std::vector<delete_error_item> errors{{"d", std::nullopt, make_error(s3_errc::access_denied)}};
   std::string x = delete_result_xml(deleted, errors, false);
   EXPECT_TRUE(contains(x, "<Deleted><Key>a&amp;b</Key></Deleted>"));
-  EXPECT_TRUE(contains(x,
-                       "<Deleted><Key>c</Key><VersionId>v1</VersionId><DeleteMarker>true</"
-                       "DeleteMarker><DeleteMarkerVersionId>dm1</DeleteMarkerVersionId></Deleted>"));
-  EXPECT_TRUE(contains(x, "<Error><Key>d</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"));
+  EXPECT_TRUE(
+      contains(x,
+               "<Deleted><Key>c</Key><VersionId>v1</VersionId><DeleteMarker>true</"
+               "DeleteMarker><DeleteMarkerVersionId>dm1</DeleteMarkerVersionId></Deleted>"));
+  EXPECT_TRUE(contains(
+      x, "<Error><Key>d</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"));
   std::string quiet = delete_result_xml(deleted, errors, true);
   EXPECT_FALSE(contains(quiet, "<Deleted>"));
   EXPECT_TRUE(contains(quiet, "<Error>"));

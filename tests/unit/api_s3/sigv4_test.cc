@@ -63,8 +63,7 @@ TEST(sigv4, aws_example_put_object_with_dollar_in_key) {
         "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072"}});
   auto r = verify_request(h, "us-east-1", lookup_example(), k_may24);
   ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ(r->expected_sha256,
-            "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
+  EXPECT_EQ(r->expected_sha256, "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
 }
 
 TEST(sigv4, aws_example_get_bucket_lifecycle) {
@@ -115,8 +114,8 @@ TEST(sigv4, aws_example_presigned_url) {
 }
 
 TEST(sigv4, presigned_url_expired) {
-  auto r = verify_request(aws_presigned(), "us-east-1", lookup_example(),
-                          k_may24 + 86400000 + 1000);
+  auto r =
+      verify_request(aws_presigned(), "us-east-1", lookup_example(), k_may24 + 86400000 + 1000);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, s3_errc::access_denied);
   EXPECT_EQ(r.error().message, "Request has expired");
@@ -237,14 +236,17 @@ TEST(sigv4, parse_authorization_header_forms) {
   const std::string sig = std::string(64, 'a');
   for (std::string bad : std::vector<std::string>{
            "AWS4-HMAC-SHA256", "AWS4-HMAC-SHA256 Credential=AK/20240101/garage/s3/aws4_request",
-        "AWS4-HMAC-SHA256 Credential=AK/2024/garage/s3/aws4_request, SignedHeaders=host, "
-        "Signature=" + std::string(64, 'a'),
-        "AWS4-HMAC-SHA256 Credential=AK/20240101/garage/s3/aws4_request, SignedHeaders=Host, "
-        "Signature=" + std::string(64, 'a'),
-        "AWS4-HMAC-SHA256 Credential=AK/20240101/garage/s3/aws4_request, SignedHeaders=host, "
-        "Signature=xyz",
-        "AWS4-HMAC-SHA256 Credential=AK/20240101/garage/s3/other, SignedHeaders=host, "
-        "Signature=" + std::string(64, 'a')}) {
+           "AWS4-HMAC-SHA256 Credential=AK/2024/garage/s3/aws4_request, SignedHeaders=host, "
+           "Signature=" +
+               std::string(64, 'a'),
+           "AWS4-HMAC-SHA256 Credential=AK/20240101/garage/s3/aws4_request, SignedHeaders=Host, "
+           "Signature=" +
+               std::string(64, 'a'),
+           "AWS4-HMAC-SHA256 Credential=AK/20240101/garage/s3/aws4_request, SignedHeaders=host, "
+           "Signature=xyz",
+           "AWS4-HMAC-SHA256 Credential=AK/20240101/garage/s3/other, SignedHeaders=host, "
+           "Signature=" +
+               std::string(64, 'a')}) {
     auto r = parse_authorization_header(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, s3_errc::authorization_header_malformed);
@@ -295,8 +297,8 @@ TEST(sigv4, keys_with_special_characters) {
                         {"x-amz-date", "20130524T000000Z"},
                         {"x-amz-content-sha256", k_empty_sha}});
     h.headers.add("Authorization",
-                  sign_header(h, "20130524T000000Z",
-                              {"host", "x-amz-content-sha256", "x-amz-date"}, k_empty_sha));
+                  sign_header(h, "20130524T000000Z", {"host", "x-amz-content-sha256", "x-amz-date"},
+                              k_empty_sha));
     auto r = verify_request(h, "us-east-1", lookup_example(), k_may24);
     EXPECT_TRUE(r) << key << ": " << (r ? "" : r.error().message);
   }
@@ -319,8 +321,8 @@ TEST(sigv4, streaming_modes) {
                         {"x-amz-content-sha256", c.value},
                         {"x-amz-decoded-content-length", "66560"},
                         {"x-amz-trailer", "x-amz-checksum-crc32"}});
-    std::string auth = sign_header(h, "20130524T000000Z",
-                                   {"host", "x-amz-content-sha256", "x-amz-date"}, c.value);
+    std::string auth =
+        sign_header(h, "20130524T000000Z", {"host", "x-amz-content-sha256", "x-amz-date"}, c.value);
     h.headers.add("Authorization", auth);
     auto r = verify_request(h, "us-east-1", lookup_example(), k_may24);
     ASSERT_TRUE(r) << c.value;
@@ -352,8 +354,7 @@ TEST(sigv4, signing_key_cache_matches_derivation) {
     EXPECT_EQ(cache.get(k_secret, "20130524", region),
               derive_signing_key(k_secret, "20130524", region));
   }
-  auto r =
-      verify_request(aws_get_object(), "us-east-1", lookup_example(), k_may24, &cache);
+  auto r = verify_request(aws_get_object(), "us-east-1", lookup_example(), k_may24, &cache);
   EXPECT_TRUE(r);
 }
 

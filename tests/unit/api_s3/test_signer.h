@@ -30,10 +30,9 @@ inline std::string sign_header(const http::request_head& h, const std::string& a
   std::string scope = date + "/" + region + "/s3/aws4_request";
   std::string list;
   for (auto& n : signed_headers) list += (list.empty() ? "" : ";") + n;
-  std::string creq = h.method + "\n" + *canonical_uri(h.path()) + "\n" +
-                     *canonical_query(h.query(), false) + "\n" +
-                     *canonical_headers(h.headers, signed_headers) + "\n" + list + "\n" +
-                     payload_hash;
+  std::string creq =
+      h.method + "\n" + *canonical_uri(h.path()) + "\n" + *canonical_query(h.query(), false) +
+      "\n" + *canonical_headers(h.headers, signed_headers) + "\n" + list + "\n" + payload_hash;
   std::string sig =
       sign_hex(derive_signing_key(secret, date, region), string_to_sign(amz_date, scope, creq));
   return "AWS4-HMAC-SHA256 Credential=" + akid + "/" + scope + ", SignedHeaders=" + list +

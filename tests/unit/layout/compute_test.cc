@@ -210,7 +210,8 @@ TEST(compute_layout, replication_factor_five) {
   EXPECT_FALSE(testing::oracle_feasible(roles, rf_max(5), c.version.partition_size() + 1));
 
   std::map<node_id, node_role> five;
-  for (uint32_t n = 0; n < 5; ++n) five[make_id(n)] = node_role::storage("z" + std::to_string(n), 1 * TB);
+  for (uint32_t n = 0; n < 5; ++n)
+    five[make_id(n)] = node_role::storage("z" + std::to_string(n), 1 * TB);
   auto d = must(preview_layout(five, rf_max(5)));
   for (uint32_t n = 0; n < 5; ++n) EXPECT_EQ(d.version.partitions_of(make_id(n)), 256u);
 }
@@ -223,13 +224,15 @@ TEST(compute_layout, errors_name_the_constraint_and_the_fix) {
   };
   std::string msg = must_fail(preview_layout(two_zones, {3, zone_redundancy::at_least(3)}));
   EXPECT_NE(msg.find("needs storage nodes in 3 distinct zones, the layout has 2 (a, b)"),
-            std::string::npos) << msg;
+            std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("lower the zone redundancy to 2"), std::string::npos) << msg;
   // "maximum" adapts to two zones.
   EXPECT_TRUE(preview_layout(two_zones, rf_max(3)).has_value());
 
   msg = must_fail(preview_layout(two_zones, rf_max(4)));
-  EXPECT_NE(msg.find("replication factor 4 needs at least 4 storage nodes"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("replication factor 4 needs at least 4 storage nodes"), std::string::npos)
+      << msg;
 
   auto empty_zone = two_zones;
   empty_zone[make_id(9)] = node_role::storage("", 1 * TB);

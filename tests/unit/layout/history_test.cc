@@ -15,7 +15,8 @@ using testing::TB;
 layout_history three_zone_cluster() {
   layout_history h;
   for (uint32_t n = 1; n <= 3; ++n)
-    EXPECT_TRUE(h.stage_role(make_id(n), node_role::storage(std::string(1, char('a' + n - 1)), TB)));
+    EXPECT_TRUE(
+        h.stage_role(make_id(n), node_role::storage(std::string(1, char('a' + n - 1)), TB)));
   EXPECT_TRUE(h.apply(1).has_value());
   return h;
 }

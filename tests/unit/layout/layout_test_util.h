@@ -120,10 +120,12 @@ inline bool oracle_feasible(const std::map<node_id, node_role>& roles,
       zone_set.insert(r.zone);
     }
   std::vector<std::string> zones(zone_set.begin(), zone_set.end());
-  const int P = partition_count, Z = static_cast<int>(zones.size()), N = static_cast<int>(caps.size());
+  const int P = partition_count, Z = static_cast<int>(zones.size()),
+            N = static_cast<int>(caps.size());
   const int rf = static_cast<int>(params.replication_factor);
-  const int zr = params.redundancy.is_maximum() ? std::min(rf, Z)
-                                                : static_cast<int>(params.redundancy.at_least_zones());
+  const int zr = params.redundancy.is_maximum()
+                     ? std::min(rf, Z)
+                     : static_cast<int>(params.redundancy.at_least_zones());
   if (N < rf || Z < zr) return false;
   const int S = 0, T = 1;
   auto up = [&](int p) { return 2 + p; };
@@ -139,7 +141,8 @@ inline bool oracle_feasible(const std::map<node_id, node_role>& roles,
       g.edge(down(p), pz(p, z), rf);
     }
     for (int n = 0; n < N; ++n) {
-      int z = static_cast<int>(std::lower_bound(zones.begin(), zones.end(), zone_of[n]) - zones.begin());
+      int z = static_cast<int>(std::lower_bound(zones.begin(), zones.end(), zone_of[n]) -
+                               zones.begin());
       g.edge(pz(p, z), nv(n), 1);
     }
   }
@@ -169,13 +172,16 @@ inline bool oracle_moves_minimal(const std::map<node_id, node_role>& roles,
       zone_set.insert(r.zone);
     }
   std::vector<std::string> zones(zone_set.begin(), zone_set.end());
-  const int P = partition_count, Z = static_cast<int>(zones.size()), N = static_cast<int>(ids.size());
+  const int P = partition_count, Z = static_cast<int>(zones.size()),
+            N = static_cast<int>(ids.size());
   const int rf = static_cast<int>(params.replication_factor);
-  const int zr = params.redundancy.is_maximum() ? std::min(rf, Z)
-                                                : static_cast<int>(params.redundancy.at_least_zones());
+  const int zr = params.redundancy.is_maximum()
+                     ? std::min(rf, Z)
+                     : static_cast<int>(params.redundancy.at_least_zones());
   const uint64_t size = now.partition_size();
   auto zone_index = [&](int n) {
-    return static_cast<int>(std::lower_bound(zones.begin(), zones.end(), zone_of[n]) - zones.begin());
+    return static_cast<int>(std::lower_bound(zones.begin(), zones.end(), zone_of[n]) -
+                            zones.begin());
   };
   auto node_index = [&](const node_id& id) {
     return static_cast<int>(std::lower_bound(ids.begin(), ids.end(), id) - ids.begin());

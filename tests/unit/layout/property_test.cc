@@ -161,7 +161,8 @@ struct random_cluster {
     return pick(0, 3) ? sizes[pick(0, 3)] : pick(100, 8000) * GB + pick(0, 999);
   }
   void add_node() {
-    node_role r = pick(0, 9) == 0 ? node_role::gateway(zone()) : node_role::storage(zone(), capacity());
+    node_role r =
+        pick(0, 9) == 0 ? node_role::gateway(zone()) : node_role::storage(zone(), capacity());
     roles[make_id(next_node++)] = r;
   }
   node_id any_node() {
@@ -271,11 +272,10 @@ TEST(layout_property, random_clusters_with_successive_changes) {
   EXPECT_GT(certificates, 100);
   EXPECT_GT(rejected_baselines, 50);
   EXPECT_LT(moved, baseline_moved);
-  std::cout << layouts << " layouts (" << failures << " refused as infeasible), "
-            << oracle_checks << " max-flow oracle checks, " << certificates
-            << " min-cost certificates (" << rejected_baselines
-            << " rejecting the baseline); replicas moved " << moved
-            << " vs " << baseline_moved << " when recomputing from scratch\n";
+  std::cout << layouts << " layouts (" << failures << " refused as infeasible), " << oracle_checks
+            << " max-flow oracle checks, " << certificates << " min-cost certificates ("
+            << rejected_baselines << " rejecting the baseline); replicas moved " << moved << " vs "
+            << baseline_moved << " when recomputing from scratch\n";
 }
 
 TEST(layout_property, closed_form_feasibility_matches_max_flow) {
@@ -336,7 +336,8 @@ TEST(layout_property, placement_is_pinned) {
   // (e.g. iteration over an unordered container, a platform-dependent type).
   std::map<node_id, node_role> roles;
   for (uint32_t n = 0; n < 40; ++n)
-    roles[make_id(n)] = node_role::storage("z" + std::to_string(n % 5), (1 + (n * 7) % 9) * 500 * GB);
+    roles[make_id(n)] =
+        node_role::storage("z" + std::to_string(n % 5), (1 + (n * 7) % 9) * 500 * GB);
   roles[make_id(40)] = node_role::gateway("z0");
   const layout_parameters params{3, zone_redundancy::maximum()};
   auto first = preview_layout(roles, params);
@@ -347,7 +348,8 @@ TEST(layout_property, placement_is_pinned) {
   ASSERT_TRUE(second.has_value());
   const std::string bytes =
       encode_layout_version(first->version) + encode_layout_version(second->version);
-  EXPECT_EQ(blake2b_256(bytes).hex(), "642ac1ce006b8b9d8e7cf06fc25827fd6c229172519a0a8f614081575f5ae819")
+  EXPECT_EQ(blake2b_256(bytes).hex(),
+            "642ac1ce006b8b9d8e7cf06fc25827fd6c229172519a0a8f614081575f5ae819")
       << "moved " << second->report.replicas_moved;
 }
 

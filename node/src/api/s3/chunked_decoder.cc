@@ -26,8 +26,7 @@ s3_error malformed(std::string what) {
 
 }  // namespace
 
-chunked_decoder::chunked_decoder(payload_mode mode, streaming_context ctx,
-                                 uint64_t max_chunk_size)
+chunked_decoder::chunked_decoder(payload_mode mode, streaming_context ctx, uint64_t max_chunk_size)
     : mode_(mode),
       ctx_(std::move(ctx)),
       max_chunk_size_(max_chunk_size),
@@ -105,7 +104,8 @@ s3_result<std::string> chunked_decoder::feed(std::string_view input) {
 s3_result<void> chunked_decoder::on_size_line(std::string_view line) {
   size_t semi = line.find(';');
   std::string_view size_s = line.substr(0, semi);
-  std::string_view ext = semi == std::string_view::npos ? std::string_view() : line.substr(semi + 1);
+  std::string_view ext =
+      semi == std::string_view::npos ? std::string_view() : line.substr(semi + 1);
   if (size_s.empty() || size_s.size() > 16) return malformed("bad chunk size");
   uint64_t size = 0;
   for (char c : size_s) {

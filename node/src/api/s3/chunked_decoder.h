@@ -1,9 +1,10 @@
 // Incremental decoder of `aws-chunked` request bodies (the STREAMING-* values
 // of x-amz-content-sha256):
 //
-//   streaming_signed:            <hex>;chunk-signature=<sig>\r\n<data>\r\n ... 0;chunk-signature=<sig>\r\n\r\n
-//   streaming_unsigned_trailer:  <hex>\r\n<data>\r\n ... 0\r\n<name>:<value>\r\n ... \r\n
-//   streaming_signed_trailer:    signed chunks, then trailer lines and
+//   streaming_signed:            <hex>;chunk-signature=<sig>\r\n<data>\r\n ...
+//   0;chunk-signature=<sig>\r\n\r\n streaming_unsigned_trailer:  <hex>\r\n<data>\r\n ...
+//   0\r\n<name>:<value>\r\n ... \r\n streaming_signed_trailer:    signed chunks, then trailer lines
+//   and
 //                                x-amz-trailer-signature:<sig>\r\n\r\n
 //
 // Each chunk signature chains from the previous one (the first from the seed
@@ -32,8 +33,7 @@ class chunked_decoder {
   // `mode` must be one of the streaming_* modes; `ctx` comes from
   // auth_result::streaming (ignored for streaming_unsigned_trailer).
   // A chunk larger than max_chunk_size is an error.
-  chunked_decoder(payload_mode mode, streaming_context ctx,
-                  uint64_t max_chunk_size = 16ull << 20);
+  chunked_decoder(payload_mode mode, streaming_context ctx, uint64_t max_chunk_size = 16ull << 20);
 
   // Consumes `input`; returns the data decoded (and verified) so far by it,
   // possibly empty. Errors: SignatureDoesNotMatch (a chunk or trailer

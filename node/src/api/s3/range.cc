@@ -70,8 +70,6 @@ std::string content_range(const byte_range& r, uint64_t size) {
          std::to_string(size);
 }
 
-std::string unsatisfied_content_range(uint64_t size) {
-  return "bytes */" + std::to_string(size);
-}
+std::string unsatisfied_content_range(uint64_t size) { return "bytes */" + std::to_string(size); }
 
 }  // namespace garage::s3

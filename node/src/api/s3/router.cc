@@ -135,14 +135,18 @@ const sub_resource k_bucket_subresources[] = {
     {"replication", ek::get_bucket_replication, ek::put_bucket_replication,
      ek::delete_bucket_replication},
     {"logging", ek::get_bucket_logging, ek::put_bucket_logging, {}},
-    {"notification", ek::get_bucket_notification_configuration,
-     ek::put_bucket_notification_configuration, {}},
+    {"notification",
+     ek::get_bucket_notification_configuration,
+     ek::put_bucket_notification_configuration,
+     {}},
     {"ownershipControls", ek::get_bucket_ownership_controls, ek::put_bucket_ownership_controls,
      ek::delete_bucket_ownership_controls},
     {"publicAccessBlock", ek::get_public_access_block, ek::put_public_access_block,
      ek::delete_public_access_block},
-    {"accelerate", ek::get_bucket_accelerate_configuration,
-     ek::put_bucket_accelerate_configuration, {}},
+    {"accelerate",
+     ek::get_bucket_accelerate_configuration,
+     ek::put_bucket_accelerate_configuration,
+     {}},
     {"requestPayment", ek::get_bucket_request_payment, ek::put_bucket_request_payment, {}},
     {"object-lock", ek::get_object_lock_configuration, ek::put_object_lock_configuration, {}},
     {"versions", ek::list_object_versions, {}, {}},
@@ -374,8 +378,10 @@ bool is_valid_bucket_name(std::string_view name) {
   int dots = 0;
   bool all_digits = true;
   for (char c : name) {
-    if (c == '.') ++dots;
-    else if (c < '0' || c > '9') all_digits = false;
+    if (c == '.')
+      ++dots;
+    else if (c < '0' || c > '9')
+      all_digits = false;
   }
   return !(all_digits && dots == 3);
 }

@@ -122,9 +122,9 @@ const char* endpoint_name(endpoint_kind k);
 
 struct parsed_request {
   endpoint_kind kind = endpoint_kind::list_buckets;
-  std::string bucket;          // empty for service-level endpoints
-  std::string key;             // decoded; empty for bucket-level endpoints
-  bool virtual_host = false;   // bucket came from the Host header
+  std::string bucket;         // empty for service-level endpoints
+  std::string key;            // decoded; empty for bucket-level endpoints
+  bool virtual_host = false;  // bucket came from the Host header
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::optional<std::string> upload_id;
   std::optional<uint32_t> part_number;  // 1..10000

@@ -26,7 +26,8 @@ constexpr code_info k_codes[] = {
      "Your previous request to create the named bucket succeeded and you already own it."},
     {"BucketNotEmpty", 409, "The bucket you tried to delete is not empty."},
     {"EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed object size."},
-    {"EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed object size."},
+    {"EntityTooSmall", 400,
+     "Your proposed upload is smaller than the minimum allowed object size."},
     {"IncompleteBody", 400,
      "You did not provide the number of bytes specified by the Content-Length HTTP header."},
     {"InternalError", 500, "We encountered an internal error. Please try again."},
@@ -48,8 +49,7 @@ constexpr code_info k_codes[] = {
     {"MalformedXML", 400,
      "The XML you provided was not well-formed or did not validate against our published "
      "schema."},
-    {"MetadataTooLarge", 400,
-     "Your metadata headers exceed the maximum allowed metadata size."},
+    {"MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size."},
     {"MethodNotAllowed", 405, "The specified method is not allowed against this resource."},
     {"MissingContentLength", 411, "You must provide the Content-Length HTTP header."},
     {"NoSuchBucket", 404, "The specified bucket does not exist."},
@@ -59,16 +59,15 @@ constexpr code_info k_codes[] = {
      "multipart upload might have been aborted or completed."},
     {"NoSuchCORSConfiguration", 404, "The CORS configuration does not exist"},
     {"NoSuchLifecycleConfiguration", 404, "The lifecycle configuration does not exist"},
-    {"NoSuchWebsiteConfiguration", 404, "The specified bucket does not have a website configuration"},
+    {"NoSuchWebsiteConfiguration", 404,
+     "The specified bucket does not have a website configuration"},
     {"NoSuchBucketPolicy", 404, "The bucket policy does not exist"},
     {"NoSuchTagSet", 404, "The TagSet does not exist"},
-    {"NotImplemented", 501,
-     "A header you provided implies functionality that is not implemented."},
+    {"NotImplemented", 501, "A header you provided implies functionality that is not implemented."},
     {"OperationAborted", 409,
      "A conflicting conditional operation is currently in progress against this resource. "
      "Try again."},
-    {"PreconditionFailed", 412,
-     "At least one of the preconditions you specified did not hold."},
+    {"PreconditionFailed", 412, "At least one of the preconditions you specified did not hold."},
     // Not an AWS code (AWS has no quotas); named as Garage and Ceph name it.
     {"QuotaExceeded", 403, "The bucket quota has been exceeded."},
     {"RequestTimeTooSkewed", 403,
@@ -106,19 +105,41 @@ s3_error make_error(s3_errc code, std::string message, std::string resource) {
 s3_error from_error(const garage::error& e, std::string resource) {
   s3_errc code = s3_errc::internal_error;
   switch (e.code) {
-    case errc::invalid_argument: code = s3_errc::invalid_argument; break;
-    case errc::not_found: code = s3_errc::no_such_key; break;
-    case errc::already_exists: code = s3_errc::bucket_already_exists; break;
-    case errc::conflict: code = s3_errc::operation_aborted; break;
-    case errc::permission_denied: code = s3_errc::access_denied; break;
-    case errc::unauthenticated: code = s3_errc::access_denied; break;
-    case errc::unavailable: code = s3_errc::service_unavailable; break;
-    case errc::timeout: code = s3_errc::service_unavailable; break;
-    case errc::too_large: code = s3_errc::entity_too_large; break;
-    case errc::not_implemented: code = s3_errc::not_implemented; break;
+    case errc::invalid_argument:
+      code = s3_errc::invalid_argument;
+      break;
+    case errc::not_found:
+      code = s3_errc::no_such_key;
+      break;
+    case errc::already_exists:
+      code = s3_errc::bucket_already_exists;
+      break;
+    case errc::conflict:
+      code = s3_errc::operation_aborted;
+      break;
+    case errc::permission_denied:
+      code = s3_errc::access_denied;
+      break;
+    case errc::unauthenticated:
+      code = s3_errc::access_denied;
+      break;
+    case errc::unavailable:
+      code = s3_errc::service_unavailable;
+      break;
+    case errc::timeout:
+      code = s3_errc::service_unavailable;
+      break;
+    case errc::too_large:
+      code = s3_errc::entity_too_large;
+      break;
+    case errc::not_implemented:
+      code = s3_errc::not_implemented;
+      break;
     case errc::io_error:
     case errc::corrupted:
-    case errc::internal: code = s3_errc::internal_error; break;
+    case errc::internal:
+      code = s3_errc::internal_error;
+      break;
   }
   return make_error(code, e.message, std::move(resource));
 }

@@ -1,8 +1,7 @@
 #include "api/s3/s3_xml.h"
 
-#include <pugixml.hpp>
-
 #include <cstdio>
+#include <pugixml.hpp>
 
 #include "api/common/http.h"
 #include "util/encoding.h"
@@ -50,8 +49,8 @@ std::string text_of(const pugi::xml_node& n) {
 // no end-of-line normalisation (keys may hold CR), whitespace-only text kept
 // when it is an element's only content (a key may be " ").
 s3_result<pugi::xml_node> load(pugi::xml_document& doc, std::string_view body) {
-  unsigned options = pugi::parse_cdata | pugi::parse_escapes | pugi::parse_ws_pcdata_single |
-                     pugi::parse_doctype;
+  unsigned options =
+      pugi::parse_cdata | pugi::parse_escapes | pugi::parse_ws_pcdata_single | pugi::parse_doctype;
   auto res = doc.load_buffer(body.data(), body.size(), options, pugi::encoding_utf8);
   if (!res) return malformed();
   auto root = doc.document_element();
@@ -67,8 +66,8 @@ s3_result<pugi::xml_node> load(pugi::xml_document& doc, std::string_view body) {
 }
 
 std::string_view trim_ws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' ||
-                        s.front() == '\r'))
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r'))
     s.remove_prefix(1);
   while (!s.empty() &&
          (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
@@ -83,11 +82,21 @@ std::string xml_escape(std::string_view s) {
   out.reserve(s.size() + 8);
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') {
           char buf[8];
@@ -212,8 +221,9 @@ std::string delete_result_xml(const std::vector<deleted_item>& deleted,
     element(out, "Key", e.key);
     if (e.version_id) element(out, "VersionId", *e.version_id);
     element(out, "Code", code_name(e.error.code));
-    element(out, "Message", e.error.message.empty() ? std::string_view(default_message(e.error.code))
-                                                   : std::string_view(e.error.message));
+    element(out, "Message",
+            e.error.message.empty() ? std::string_view(default_message(e.error.code))
+                                    : std::string_view(e.error.message));
     out += "</Error>";
   }
   out += "</DeleteResult>";

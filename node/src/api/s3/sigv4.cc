@@ -189,8 +189,7 @@ struct signing_input {
 s3_result<void> check_signature(const signing_input& in, std::string_view signing_key,
                                 std::string_view signature) {
   auto headers = canonical_headers(*in.headers, *in.signed_headers);
-  if (!headers)
-    return make_error(s3_errc::signature_does_not_match, "a signed header is missing");
+  if (!headers) return make_error(s3_errc::signature_does_not_match, "a signed header is missing");
   std::string signed_list = join(*in.signed_headers, ';');
   auto uri = canonical_uri(in.raw_path);
   if (!uri) return std::move(uri).error();
@@ -218,9 +217,9 @@ s3_result<void> check_signature(const signing_input& in, std::string_view signin
 }
 
 s3_result<auth_result> verify_header_form(const http::request_head& head,
-                                          std::string_view authorization,
-                                          std::string_view region, const secret_lookup& lookup,
-                                          uint64_t now_msec, signing_key_cache* cache) {
+                                          std::string_view authorization, std::string_view region,
+                                          const secret_lookup& lookup, uint64_t now_msec,
+                                          signing_key_cache* cache) {
   auto parsed = parse_authorization_header(authorization);
   if (!parsed) return std::move(parsed).error();
   auto& auth = *parsed;
@@ -267,9 +266,8 @@ s3_result<auth_result> verify_header_form(const http::request_head& head,
 
   std::string scope = auth.date + "/" + auth.region + "/" + auth.service + "/aws4_request";
   std::string key = derive_key(*secret, auth.date, auth.region, cache);
-  signing_input in{head.method,   head.path(),      head.query(), false,
-                   &head.headers, &auth.signed_headers, payload_hash, amz_date,
-                   scope};
+  signing_input in{head.method,          head.path(),  head.query(), false, &head.headers,
+                   &auth.signed_headers, payload_hash, amz_date,     scope};
   auto ok = check_signature(in, key, auth.signature);
   if (!ok) return std::move(ok).error();
 
@@ -278,8 +276,8 @@ s3_result<auth_result> verify_header_form(const http::request_head& head,
   r.payload = *mode;
   if (r.payload == payload_mode::signed_sha256) r.expected_sha256 = std::string(payload_hash);
   if (r.payload != payload_mode::signed_sha256 && r.payload != payload_mode::unsigned_payload) {
-    r.streaming = streaming_context{std::move(key), std::move(scope), std::move(amz_date),
-                                    auth.signature};
+    r.streaming =
+        streaming_context{std::move(key), std::move(scope), std::move(amz_date), auth.signature};
   }
   if (auto dcl = head.headers.get("x-amz-decoded-content-length")) {
     auto v = parse_u64(trim(*dcl));
@@ -312,8 +310,8 @@ s3_result<auth_result> verify_query_form(const http::request_head& head, std::st
     return query_error("Error parsing the X-Amz-Credential parameter; incorrect service '" +
                        cred->service + "'. This endpoint belongs to 's3'.");
   if (cred->region != region)
-    return query_error("Error parsing the X-Amz-Credential parameter; the region '" +
-                       cred->region + "' is wrong; expecting '" + std::string(region) + "'");
+    return query_error("Error parsing the X-Amz-Credential parameter; the region '" + cred->region +
+                       "' is wrong; expecting '" + std::string(region) + "'");
   auto date_msec = http::parse_amz_date(*date_s);
   if (!date_msec) return query_error("X-Amz-Date must be in the ISO8601 Long Format");
   if (date_s->substr(0, 8) != cred->date)
@@ -344,7 +342,7 @@ s3_result<auth_result> verify_query_form(const http::request_head& head, std::st
 
   std::string scope = cred->date + "/" + cred->region + "/" + cred->service + "/aws4_request";
   std::string key = derive_key(*secret, cred->date, cred->region, cache);
-  signing_input in{head.method,   head.path(),     q,        true, &head.headers,
+  signing_input in{head.method,     head.path(),  q,       true, &head.headers,
                    &signed_headers, payload_hash, *date_s, scope};
   auto ok = check_signature(in, key, *signature);
   if (!ok) return std::move(ok).error();
@@ -428,9 +426,12 @@ s3_result<authorization_header> parse_authorization_header(std::string_view valu
       return malformed_header("The authorization header is malformed; '" + std::string(item) +
                               "' is not a key=value pair");
     std::string_view k = trim(item.substr(0, eq)), v = trim(item.substr(eq + 1));
-    if (k == "Credential") credential_s = v;
-    else if (k == "SignedHeaders") signed_s = v;
-    else if (k == "Signature") signature_s = v;
+    if (k == "Credential")
+      credential_s = v;
+    else if (k == "SignedHeaders")
+      signed_s = v;
+    else if (k == "Signature")
+      signature_s = v;
     else
       return malformed_header("The authorization header is malformed; unknown field '" +
                               std::string(k) + "'");

@@ -94,9 +94,9 @@ s3_result<auth_result> verify_request(const http::request_head& head, std::strin
 // The parsed value of "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...".
 struct authorization_header {
   std::string access_key_id;
-  std::string date;     // yyyymmdd
+  std::string date;  // yyyymmdd
   std::string region;
-  std::string service;  // "s3"
+  std::string service;                      // "s3"
   std::vector<std::string> signed_headers;  // lower case, as listed
   std::string signature;                    // 64 lower-case hex digits
 };
