@@ -6,7 +6,9 @@
 // arrived, and a streamed response is written piece by piece.
 #pragma once
 
-#include <utility>  // before asio's coroutine headers (missing include in Boost 1.74)
+// clang-format off: <utility> must precede Asio's coroutine headers (Boost 1.74 misses it).
+#include <utility>
+// clang-format on
 
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
@@ -34,7 +36,8 @@ class exchange {
   // Reads up to out.size() body bytes; 0 means the body is complete. An error
   // (io_error) when the client disconnects or the body is malformed.
   virtual task<result<size_t>> read_body(std::span<char> out) = 0;
-  // Reads the whole body; too_large when it exceeds `limit` bytes.
+  // Reads the whole body; too_large when it exceeds `limit` bytes (then the
+  // body is left partly read).
   task<result<std::string>> read_body_all(size_t limit);
 
   // A complete response with a small body. Content-Length is set here.
@@ -49,6 +52,14 @@ class exchange {
   // True once a response has begun: a handler that fails after that point
   // can only close the connection.
   virtual bool responded() const = 0;
+
+  // Labels the request for metrics and logs ("GetObject", "ListBuckets"...);
+  // "unknown" until set.
+  void set_endpoint(std::string_view name) { endpoint_.assign(name); }
+  const std::string& endpoint() const { return endpoint_; }
+
+ protected:
+  std::string endpoint_ = "unknown";
 };
 
 using handler = std::function<task<void>(exchange&)>;
