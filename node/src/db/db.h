@@ -76,7 +76,11 @@ class database {
 };
 
 // An atomic batch with read-your-writes. Dropping it without commit discards
-// every write. Used from one thread.
+// every write. Used from one thread at a time (it may move between threads).
+// It holds the database's transaction lock from begin() until commit() or
+// destruction, so a thread that begins a second transaction while holding one
+// waits forever. After commit() reads fail with errc::internal and writes are
+// ignored. It must not outlive its database.
 class transaction {
  public:
   ~transaction();
