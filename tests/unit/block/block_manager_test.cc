@@ -181,6 +181,17 @@ TEST_F(block_manager_test, put_replaces_a_corrupted_file) {
   EXPECT_EQ(mgr_->stats().blocks, 1u);
 }
 
+TEST_F(block_manager_test, put_with_a_wrong_id_is_rejected_in_debug_builds) {
+#ifdef NDEBUG
+  GTEST_SKIP() << "put() trusts the caller's hash in release builds";
+#else
+  auto r = mgr_->put(blake2b_256("one thing"), "another");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::invalid_argument);
+  EXPECT_FALSE(mgr_->exists(blake2b_256("one thing")));
+#endif
+}
+
 TEST_F(block_manager_test, missing_block_is_not_found) {
   expect_get_error(blake2b_256("never stored"), errc::not_found);
 }
