@@ -1,0 +1,142 @@
+// GetObject and HeadObject: conditional requests, ranges, response-*
+// overrides, and the body streamed block by block (each block read and
+// verified on the blocking pool, then written), never whole in memory.
+#include <array>
+
+#include "api/s3/conditional.h"
+#include "api/s3/range.h"
+#include "api/s3/request_context.h"
+#include "model/object_ops.h"
+
+namespace garage::s3 {
+
+namespace {
+
+constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kOverrides = {{
+    {"response-content-type", "content-type"},
+    {"response-content-language", "content-language"},
+    {"response-expires", "expires"},
+    {"response-cache-control", "cache-control"},
+    {"response-content-disposition", "content-disposition"},
+    {"response-content-encoding", "content-encoding"},
+}};
+
+void object_headers(http::response_head& h, const model::object_version& v) {
+  h.headers.set("etag", "\"" + v.meta.etag + "\"");
+  h.headers.set("last-modified", http::format_http_date(v.timestamp));
+  h.headers.set("accept-ranges", "bytes");
+  for (const auto& [name, value] : v.meta.headers) h.headers.set(name, value);
+}
+
+// Writes bytes [start, start+length) of a block-backed version.
+s3_task<void> stream_blocks(request_context& ctx, const model::version& ver, uint64_t start,
+                            uint64_t length) {
+  uint64_t pos = 0;  // object offset of the current block
+  uint64_t end = start + length;
+  for (const auto& [loc, b] : ver.blocks) {
+    uint64_t block_end = pos + b.size;
+    if (block_end <= start) {
+      pos = block_end;
+      continue;
+    }
+    if (pos >= end) break;
+    auto data = co_await blocking(ctx, [&] { return ctx.store.blocks().get(b.hash); });
+    if (!data) co_return from_error(data.error(), ctx.resource());
+    if (data->size() != b.size) {
+      co_return make_error(s3_errc::internal_error, "block size does not match its version");
+    }
+    uint64_t from = start > pos ? start - pos : 0;
+    uint64_t to = std::min<uint64_t>(b.size, end - pos);
+    auto w = co_await ctx.ex.write_body(std::string_view(*data).substr(from, to - from));
+    if (!w) co_return make_error(s3_errc::internal_error, w.error().message);
+    pos = block_end;
+  }
+  co_return s3_result<void>();
+}
+
+}  // namespace
+
+s3_task<void> handle_get_object(request_context& ctx, bool head) {
+  auto obj = co_await blocking(
+      ctx, [&] { return model::get_object(ctx.store, ctx.bucket_id, ctx.req.key); });
+  if (!obj) co_return from_error(obj.error(), ctx.resource());
+  const model::object_version* v = *obj ? (*obj)->current() : nullptr;
+  if (!v) co_return make_error(s3_errc::no_such_key, {}, ctx.resource());
+  const auto& req_headers = ctx.ex.head().headers;
+
+  std::string etag = "\"" + v->meta.etag + "\"";
+  switch (evaluate_conditions(conditional_headers::from(req_headers), etag, v->timestamp)) {
+    case condition_outcome::proceed:
+      break;
+    case condition_outcome::not_modified: {
+      auto h = ctx.response(304);
+      h.headers.set("etag", etag);
+      h.headers.set("last-modified", http::format_http_date(v->timestamp));
+      auto r = co_await ctx.ex.respond(std::move(h), {});
+      (void)r;
+      co_return s3_result<void>();
+    }
+    case condition_outcome::precondition_failed:
+      co_return make_error(s3_errc::precondition_failed, {}, ctx.resource());
+  }
+
+  const uint64_t size = v->meta.size;
+  std::optional<byte_range> range;
+  if (auto part = ctx.req.part_number) {
+    // Objects are single-part: part 1 is the whole object.
+    if (*part != 1) {
+      co_return make_error(s3_errc::invalid_range, "The requested part number is not satisfiable",
+                           ctx.resource());
+    }
+  } else {
+    auto parsed = parse_range(req_headers.get("range"), size);
+    if (!parsed) {
+      auto h = ctx.response(416);
+      h.headers.set("content-range", unsatisfied_content_range(size));
+      h.headers.set("content-type", "application/xml");
+      std::string body = head ? std::string() : error_xml(parsed.error(), ctx.request_id);
+      auto r = co_await ctx.ex.respond(std::move(h), std::move(body));
+      (void)r;
+      co_return s3_result<void>();
+    }
+    range = *parsed;
+  }
+
+  auto h = ctx.response(range ? 206 : 200);
+  object_headers(h, *v);
+  if (!ctx.auth.anonymous) {
+    for (const auto& [param, header] : kOverrides) {
+      if (auto value = ctx.req.param(param)) h.headers.set(header, std::string(*value));
+    }
+  }
+  uint64_t start = range ? range->start : 0;
+  uint64_t length = range ? range->length : size;
+  if (range) h.headers.set("content-range", content_range(*range, size));
+
+  // Load the block list before answering, so that a missing version is an
+  // error response rather than a cut connection.
+  std::optional<model::version> ver;
+  if (!head && v->data == model::version_data::blocks && length > 0) {
+    std::string version_id = v->id;
+    auto got = co_await blocking(ctx, [&] { return model::get_version(ctx.store, version_id); });
+    if (!got) co_return from_error(got.error(), ctx.resource());
+    ver = std::move(*got);
+  }
+  std::string inline_data = v->inline_data;  // v points into obj, which stays alive
+  auto begun = co_await ctx.ex.begin_response(std::move(h), length);
+  if (!begun) co_return make_error(s3_errc::internal_error, begun.error().message);
+  if (!head && length > 0) {
+    if (ver) {
+      auto s = co_await stream_blocks(ctx, *ver, start, length);
+      if (!s) co_return s;
+    } else {
+      auto w = co_await ctx.ex.write_body(std::string_view(inline_data).substr(start, length));
+      if (!w) co_return make_error(s3_errc::internal_error, w.error().message);
+    }
+  }
+  auto ended = co_await ctx.ex.end_response();
+  if (!ended) co_return make_error(s3_errc::internal_error, ended.error().message);
+  co_return s3_result<void>();
+}
+
+}  // namespace garage::s3

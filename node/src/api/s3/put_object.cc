@@ -1,0 +1,120 @@
+// PutObject: the body streams through a block splitter. Small objects are
+// stored inline in the object entry; larger ones become blocks (hashed,
+// compressed and written on the blocking pool) referenced by a version, and
+// the object flips to the new version only once every block is stored and the
+// digests are checked. Any failure aborts the version, which releases its
+// blocks.
+#include "api/s3/body_reader.h"
+#include "api/s3/object_headers.h"
+#include "api/s3/request_context.h"
+#include "model/object_ops.h"
+#include "util/encoding.h"
+#include "util/log.h"
+
+namespace garage::s3 {
+
+namespace {
+
+// Object size limit of a single PUT, as AWS.
+constexpr uint64_t kMaxPutSize = 5ull << 30;
+
+s3_task<void> respond_put(request_context& ctx, const std::string& etag) {
+  auto h = ctx.response(200);
+  h.headers.set("etag", "\"" + etag + "\"");
+  auto r = co_await ctx.ex.respond(std::move(h), {});
+  if (!r) co_return make_error(s3_errc::internal_error, r.error().message);
+  co_return s3_result<void>();
+}
+
+// Streams the body into blocks of a version that begin_upload created.
+s3_task<void> store_blocks(request_context& ctx, body_reader& body, const std::string& version_id,
+                           std::string first) {
+  const uint64_t block_size = ctx.cfg.block_size;
+  uint64_t offset = 0;
+  std::string buf = std::move(first);
+  while (true) {
+    auto n = co_await body.fill(buf, block_size);
+    if (!n) co_return std::move(n).error();
+    if (buf.empty()) break;
+    if (offset + buf.size() > kMaxPutSize) co_return make_error(s3_errc::entity_too_large);
+    auto stored = co_await blocking(ctx, [&]() -> result<void> {
+      hash256 id = blake2b_256(buf);
+      GARAGE_TRY(ctx.store.blocks().put(id, buf));
+      return model::add_block(ctx.store, version_id, ctx.bucket_id, ctx.req.key,
+                              model::block_location{0, offset}, model::version_block{id, buf.size()});
+    });
+    if (!stored) co_return from_error(stored.error(), ctx.resource());
+    offset += buf.size();
+    bool last = buf.size() < block_size;
+    buf.clear();
+    if (last) {
+      // A short block is the end of the body unless the client is slow: check.
+      auto more = co_await body.read(buf, block_size);
+      if (!more) co_return std::move(more).error();
+      if (*more == 0) break;
+    }
+  }
+  co_return s3_result<void>();
+}
+
+}  // namespace
+
+s3_task<void> handle_put_object(request_context& ctx) {
+  if (ctx.ex.head().headers.has("x-amz-copy-source")) {
+    co_return make_error(s3_errc::not_implemented, "CopyObject is not implemented", ctx.resource());
+  }
+  auto headers = stored_headers(ctx.ex.head().headers);
+  if (!headers) co_return std::move(headers).error();
+  auto made = body_reader::make(ctx);
+  if (!made) co_return std::move(made).error();
+  body_reader& body = **made;
+  if (body.declared_size() && *body.declared_size() > kMaxPutSize) {
+    co_return make_error(s3_errc::entity_too_large, {}, ctx.resource());
+  }
+
+  // Read up to the inline threshold first: most small objects end there.
+  const uint64_t inline_max = ctx.cfg.inline_threshold;
+  std::string first;
+  auto n = co_await body.fill(first, inline_max + 1);
+  if (!n) co_return std::move(n).error();
+
+  model::object_meta meta;
+  meta.headers = std::move(*headers);
+  if (first.size() <= inline_max) {
+    if (auto f = body.finish(); !f) co_return std::move(f).error();
+    meta.size = first.size();
+    meta.etag = hex_encode(body.md5());
+    auto put = co_await blocking(ctx, [&] {
+      return model::put_inline(ctx.store, ctx.bucket_id, ctx.req.key, meta, std::move(first));
+    });
+    if (!put) co_return from_error(put.error(), ctx.resource());
+    co_return co_await respond_put(ctx, meta.etag);
+  }
+
+  auto version_id = co_await blocking(
+      ctx, [&] { return model::begin_upload(ctx.store, ctx.bucket_id, ctx.req.key, false); });
+  if (!version_id) co_return from_error(version_id.error(), ctx.resource());
+  auto stored = co_await store_blocks(ctx, body, *version_id, std::move(first));
+  s3_result<void> checked = stored ? body.finish() : std::move(stored);
+  if (!checked) {
+    auto aborted = co_await blocking(ctx, [&] {
+      return model::abort_upload(ctx.store, ctx.bucket_id, ctx.req.key, *version_id);
+    });
+    if (!aborted) LOG_WARN("s3: aborting upload {}: {}", *version_id, aborted.error().to_string());
+    co_return std::move(checked).error();
+  }
+  meta.size = body.bytes_read();
+  meta.etag = hex_encode(body.md5());
+  auto completed = co_await blocking(ctx, [&] {
+    return model::complete_upload(ctx.store, ctx.bucket_id, ctx.req.key, *version_id, meta);
+  });
+  if (!completed) {
+    if (completed.error().code == errc::conflict) {
+      co_return make_error(s3_errc::operation_aborted, completed.error().message, ctx.resource());
+    }
+    co_return from_error(completed.error(), ctx.resource());
+  }
+  co_return co_await respond_put(ctx, meta.etag);
+}
+
+}  // namespace garage::s3

@@ -1,0 +1,60 @@
+// What a handler of one S3 request gets: the exchange, the routed request, the
+// authenticated key and the resolved bucket. Internal to api/s3.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "api/common/exchange.h"
+#include "api/common/runtime.h"
+#include "api/s3/router.h"
+#include "api/s3/s3_error.h"
+#include "api/s3/sigv4.h"
+#include "model/key.h"
+#include "model/store.h"
+
+namespace garage::s3 {
+
+struct request_context {
+  http::exchange& ex;
+  http::runtime& rt;
+  model::store& store;
+  const config& cfg;
+  parsed_request req;
+  auth_result auth;
+  std::optional<model::access_key> key;  // nullopt: anonymous
+  std::string bucket_id;                 // resolved for bucket-level endpoints
+  std::string request_id;
+
+  std::string resource() const { return "/" + req.bucket + (req.key.empty() ? "" : "/" + req.key); }
+  // Standard headers of every response (request id, server).
+  http::response_head response(unsigned status = 200) const;
+};
+
+template <class T>
+using s3_task = http::task<s3_result<T>>;
+
+// Runs a blocking model call on the runtime's pool.
+template <class F>
+auto blocking(request_context& ctx, F f) {
+  return http::run_blocking(ctx.rt, std::move(f));
+}
+
+// A complete response with an XML body, or with no body.
+s3_task<void> respond_xml(request_context& ctx, std::string xml, unsigned status = 200);
+s3_task<void> respond_empty(request_context& ctx, unsigned status);
+
+// Handlers: each answers the request on success; on failure it returns the
+// error (the dispatcher renders it) unless a response has already begun.
+s3_task<void> handle_list_buckets(request_context& ctx);
+s3_task<void> handle_create_bucket(request_context& ctx);
+s3_task<void> handle_head_bucket(request_context& ctx);
+s3_task<void> handle_delete_bucket(request_context& ctx);
+s3_task<void> handle_get_bucket_location(request_context& ctx);
+s3_task<void> handle_list_objects(request_context& ctx, bool v2);
+s3_task<void> handle_put_object(request_context& ctx);
+s3_task<void> handle_get_object(request_context& ctx, bool head);
+s3_task<void> handle_delete_object(request_context& ctx);
+s3_task<void> handle_delete_objects(request_context& ctx);
+
+}  // namespace garage::s3

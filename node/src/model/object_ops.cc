@@ -1,0 +1,172 @@
+#include "model/object_ops.h"
+
+#include "model/ids.h"
+#include "model/store.h"
+#include "util/clock.h"
+
+namespace garage::model {
+
+namespace {
+
+// A timestamp newer than every version this object already has.
+uint64_t next_version_timestamp(const std::optional<object>& existing) {
+  uint64_t last = 0;
+  if (existing) {
+    for (const auto& v : existing->versions) last = std::max(last, v.timestamp);
+  }
+  return next_timestamp(last);
+}
+
+object single(std::string_view bucket_id, std::string_view key, object_version v) {
+  object o;
+  o.bucket_id = std::string(bucket_id);
+  o.key = std::string(key);
+  o.versions.push_back(std::move(v));
+  return o;
+}
+
+// Inserts a new version with a fresh timestamp, reading the entry in the same
+// transaction so the timestamp is after every version already there.
+result<std::string> insert_new_version(store& s, std::string_view bucket_id, std::string_view key,
+                                       object_version v) {
+  auto tx = s.db().begin();
+  GARAGE_ASSIGN_OR_RETURN(auto existing, s.objects().get(*tx, bucket_id, key));
+  v.timestamp = next_version_timestamp(existing);
+  std::string id = v.id;
+  GARAGE_TRY(s.objects().insert(*tx, single(bucket_id, key, std::move(v))));
+  GARAGE_TRY(tx->commit());
+  return id;
+}
+
+}  // namespace
+
+result<std::optional<object>> get_object(store& s, std::string_view bucket_id,
+                                         std::string_view key) {
+  return s.objects().get(bucket_id, key);
+}
+
+result<version> get_version(store& s, std::string_view version_id) {
+  GARAGE_ASSIGN_OR_RETURN(auto v, s.versions().get(version_id, ""));
+  if (!v || v->deleted) return error(errc::not_found, "version not found");
+  return std::move(*v);
+}
+
+result<std::string> put_inline(store& s, std::string_view bucket_id, std::string_view key,
+                               object_meta meta, std::string data) {
+  object_version v;
+  v.id = new_version_id();
+  v.state = version_state::complete;
+  v.data = version_data::inline_bytes;
+  v.meta = std::move(meta);
+  v.inline_data = std::move(data);
+  return insert_new_version(s, bucket_id, key, std::move(v));
+}
+
+result<std::string> begin_upload(store& s, std::string_view bucket_id, std::string_view key,
+                                 bool multipart) {
+  object_version v;
+  v.id = new_version_id();
+  v.state = version_state::uploading;
+  v.multipart = multipart;
+  auto tx = s.db().begin();
+  GARAGE_ASSIGN_OR_RETURN(auto existing, s.objects().get(*tx, bucket_id, key));
+  v.timestamp = next_version_timestamp(existing);
+  std::string id = v.id;
+  version ver;
+  ver.id = id;
+  ver.bucket_id = std::string(bucket_id);
+  ver.key = std::string(key);
+  GARAGE_TRY(s.versions().insert(*tx, ver));
+  GARAGE_TRY(s.objects().insert(*tx, single(bucket_id, key, std::move(v))));
+  GARAGE_TRY(tx->commit());
+  return id;
+}
+
+result<void> add_block(store& s, std::string_view version_id, std::string_view bucket_id,
+                       std::string_view key, block_location loc, version_block block) {
+  version ver;
+  ver.id = std::string(version_id);
+  ver.bucket_id = std::string(bucket_id);
+  ver.key = std::string(key);
+  ver.blocks.emplace(loc, block);
+  return s.versions().insert(ver);
+}
+
+result<void> complete_upload(store& s, std::string_view bucket_id, std::string_view key,
+                             std::string_view version_id, object_meta meta) {
+  auto tx = s.db().begin();
+  GARAGE_ASSIGN_OR_RETURN(auto existing, s.objects().get(*tx, bucket_id, key));
+  const object_version* cur = existing ? existing->find(version_id) : nullptr;
+  // Gone from the entry: a newer version completed meanwhile, which replaces
+  // this one anyway (last writer wins), and the hook has released its blocks.
+  if (!cur) return ok();
+  if (cur->state != version_state::uploading) {
+    return error(errc::conflict, "the upload was aborted");
+  }
+  object_version v = *cur;
+  v.state = version_state::complete;
+  v.multipart = false;
+  v.data = version_data::blocks;
+  v.meta = std::move(meta);
+  GARAGE_TRY(s.objects().insert(*tx, single(bucket_id, key, std::move(v))));
+  return tx->commit();
+}
+
+result<void> abort_upload(store& s, std::string_view bucket_id, std::string_view key,
+                          std::string_view version_id) {
+  auto tx = s.db().begin();
+  GARAGE_ASSIGN_OR_RETURN(auto existing, s.objects().get(*tx, bucket_id, key));
+  object_version v;
+  v.id = std::string(version_id);
+  if (const object_version* cur = existing ? existing->find(version_id) : nullptr) {
+    if (cur->state != version_state::uploading) return ok();
+    v = *cur;
+  }
+  v.state = version_state::aborted;
+  GARAGE_TRY(s.objects().insert(*tx, single(bucket_id, key, std::move(v))));
+  // The version may already have been dropped from the object entry; make
+  // sure its blocks are released either way.
+  version tomb;
+  tomb.id = std::string(version_id);
+  tomb.deleted = true;
+  tomb.bucket_id = std::string(bucket_id);
+  tomb.key = std::string(key);
+  GARAGE_TRY(s.versions().insert(*tx, tomb));
+  return tx->commit();
+}
+
+result<bool> delete_object(store& s, std::string_view bucket_id, std::string_view key) {
+  auto tx = s.db().begin();
+  GARAGE_ASSIGN_OR_RETURN(auto existing, s.objects().get(*tx, bucket_id, key));
+  if (!existing || !existing->current()) return false;
+  object_version v;
+  v.id = new_version_id();
+  v.timestamp = next_version_timestamp(existing);
+  v.state = version_state::complete;
+  v.data = version_data::delete_marker;
+  GARAGE_TRY(s.objects().insert(*tx, single(bucket_id, key, std::move(v))));
+  GARAGE_TRY(tx->commit());
+  return true;
+}
+
+result<std::vector<object>> list_objects(store& s, std::string_view bucket_id,
+                                         std::string_view start, bool exclusive, size_t limit) {
+  object_table::range_query q;
+  q.start_sk = std::string(start);
+  q.limit = limit + (exclusive ? 1 : 0);
+  q.filter = [](const object& o) { return o.current() != nullptr; };
+  GARAGE_ASSIGN_OR_RETURN(auto page, s.objects().get_range(bucket_id, q));
+  if (exclusive && !page.empty() && page.front().key == start) page.erase(page.begin());
+  if (page.size() > limit) page.resize(limit);
+  return page;
+}
+
+result<bool> bucket_is_empty(store& s, std::string_view bucket_id) {
+  object_table::range_query q;
+  q.limit = 1;
+  q.filter = [](const object& o) { return counts_of(&o) != bucket_counts{}; };
+  GARAGE_ASSIGN_OR_RETURN(auto page, s.objects().get_range(bucket_id, q));
+  return page.empty();
+}
+
+}  // namespace garage::model

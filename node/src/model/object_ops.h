@@ -1,0 +1,59 @@
+// Operations on objects, as the S3 API uses them. Each call is one atomic
+// metadata transaction; block bytes are written by the caller through
+// store.blocks() before the version references them.
+//
+// A large PUT is: begin_upload → (blocks().put + add_block)* → complete_upload,
+// or abort_upload on any failure (a client gone, a bad digest). An upload left
+// hanging by a crash is aborted by store::maintenance after
+// upload_timeout_secs. Until complete_upload, readers keep seeing the previous
+// version.
+//
+// Blocking calls: run them off the I/O threads.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/object.h"
+#include "model/version.h"
+#include "util/result.h"
+
+namespace garage::model {
+
+class store;
+
+result<std::optional<object>> get_object(store& s, std::string_view bucket_id,
+                                         std::string_view key);
+result<version> get_version(store& s, std::string_view version_id);
+
+// Stores a small object inline in the object entry. Returns the version id.
+result<std::string> put_inline(store& s, std::string_view bucket_id, std::string_view key,
+                               object_meta meta, std::string data);
+
+// Starts a block-backed upload; `headers` are kept for the final version.
+result<std::string> begin_upload(store& s, std::string_view bucket_id, std::string_view key,
+                                 bool multipart);
+result<void> add_block(store& s, std::string_view version_id, std::string_view bucket_id,
+                       std::string_view key, block_location loc, version_block block);
+// conflict when the upload was aborted meanwhile (by upload_timeout_secs).
+// Succeeds without effect when a newer version completed meanwhile.
+result<void> complete_upload(store& s, std::string_view bucket_id, std::string_view key,
+                             std::string_view version_id, object_meta meta);
+result<void> abort_upload(store& s, std::string_view bucket_id, std::string_view key,
+                          std::string_view version_id);
+
+// Writes a delete marker if the object exists; deleting a missing object is
+// not an error (S3 answers 204 either way). Returns whether something was deleted.
+result<bool> delete_object(store& s, std::string_view bucket_id, std::string_view key);
+
+// Objects of a bucket that have data, in key order, with key >= start (or
+// > start when exclusive), at most limit of them.
+result<std::vector<object>> list_objects(store& s, std::string_view bucket_id,
+                                         std::string_view start, bool exclusive, size_t limit);
+
+// True when the bucket holds no object and no upload in progress.
+result<bool> bucket_is_empty(store& s, std::string_view bucket_id);
+
+}  // namespace garage::model
