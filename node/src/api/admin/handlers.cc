@@ -1,0 +1,101 @@
+// Dispatch of a parsed request, and the cluster endpoints of this one node:
+// GetClusterHealth, GetClusterStatus, GetNodeInfo.
+#include "api/admin/handlers.h"
+
+#include <sys/statvfs.h>
+
+#include "api/admin/handler_set.h"
+
+namespace garage::admin {
+namespace {
+
+// Partitions in Garage's layout; a single node holds all of them.
+constexpr int kPartitions = 256;
+
+ojson free_space_json(const std::string& dir) {
+  struct statvfs st {};
+  if (dir.empty() || ::statvfs(dir.c_str(), &st) != 0) return nullptr;
+  ojson j;
+  j["available"] = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  j["total"] = static_cast<uint64_t>(st.f_blocks) * st.f_frsize;
+  return j;
+}
+
+api_result<reply> cluster_health() {
+  ojson j;
+  j["status"] = "healthy";
+  j["knownNodes"] = 1;
+  j["connectedNodes"] = 1;
+  j["storageNodes"] = 1;
+  j["storageNodesOk"] = 1;
+  j["partitions"] = kPartitions;
+  j["partitionsQuorum"] = kPartitions;
+  j["partitionsAllOk"] = kPartitions;
+  return ok_reply(to_body(j));
+}
+
+api_result<reply> cluster_status(const node_facts& f) {
+  ojson node;
+  node["id"] = f.node_id;
+  node["garageVersion"] = f.version;
+  node["addr"] = f.s3_addr;
+  node["hostname"] = f.hostname;
+  node["isUp"] = true;
+  node["lastSeenSecsAgo"] = nullptr;
+  node["role"] =
+      ojson{{"id", f.node_id}, {"zone", "local"}, {"tags", ojson::array()}, {"capacity", nullptr}};
+  node["draining"] = false;
+  node["dataPartition"] = free_space_json(f.data_dir);
+  node["metadataPartition"] = free_space_json(f.metadata_dir);
+  ojson j;
+  j["layoutVersion"] = 1;
+  j["nodes"] = ojson::array({std::move(node)});
+  return ok_reply(to_body(j));
+}
+
+api_result<reply> node_info(const node_facts& f, const get_node_info_request& r) {
+  ojson success = ojson::object();
+  ojson errors = ojson::object();
+  if (r.node == "self" || r.node == "*" || r.node == f.node_id) {
+    ojson info;
+    info["nodeId"] = f.node_id;
+    info["garageVersion"] = f.version;
+    info["garageFeatures"] = ojson::array();
+    info["rustVersion"] = std::string("none (C++ ") + __VERSION__ + ")";
+    info["dbEngine"] = "RocksDB";
+    success[f.node_id] = std::move(info);
+  } else {
+    errors[r.node] = "no such node in this cluster (a single node: " + f.node_id + ")";
+  }
+  ojson j;
+  j["success"] = std::move(success);
+  j["error"] = std::move(errors);
+  return ok_reply(to_body(j));
+}
+
+}  // namespace
+
+api_result<reply> execute(model::store& s, const node_facts& facts, const admin_request& req) {
+  return std::visit(
+      [&](const auto& r) -> api_result<reply> {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<T, health_request> || std::is_same_v<T, metrics_request>) {
+          return internal_error("health and metrics are answered by the HTTP front end");
+        } else if constexpr (std::is_same_v<T, get_cluster_health_request>) {
+          return cluster_health();
+        } else if constexpr (std::is_same_v<T, get_cluster_status_request>) {
+          return cluster_status(facts);
+        } else if constexpr (std::is_same_v<T, get_node_info_request>) {
+          return node_info(facts, r);
+        } else if constexpr (std::is_same_v<T, unimplemented_request>) {
+          return not_implemented(r.name +
+                                 " is a Garage admin API v2 endpoint that this version "
+                                 "does not implement");
+        } else {
+          return handle(s, r);
+        }
+      },
+      req);
+}
+
+}  // namespace garage::admin

@@ -1,0 +1,47 @@
+// The admin operations, each a blocking function of the store: the HTTP front
+// end (admin_api.cc) runs `execute` on the runtime's blocking pool. Replies are
+// Garage v2 JSON documents (see docs/admin-api.md).
+//
+// Thread-safety: as the store's (any thread). Health and metrics are answered
+// by the front end itself and are not handled here.
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include "api/admin/admin_error.h"
+#include "api/admin/router.h"
+
+namespace garage::model {
+class store;
+}
+
+namespace garage::admin {
+
+// Facts about this node that the cluster endpoints report.
+struct node_facts {
+  std::string node_id;
+  std::string version;     // garage version string
+  std::string s3_addr;     // s3_api.api_bind_addr
+  std::string admin_addr;  // admin.api_bind_addr
+  std::string hostname;
+  std::string metadata_dir;
+  std::string data_dir;
+};
+
+struct reply {
+  unsigned status = 200;
+  std::string body;  // JSON, or empty
+  std::string content_type = "application/json";
+};
+
+// 200 with a JSON document (or an empty body).
+inline reply ok_reply(std::string body) {
+  reply r;
+  r.body = std::move(body);
+  return r;
+}
+
+api_result<reply> execute(model::store& s, const node_facts& facts, const admin_request& req);
+
+}  // namespace garage::admin

@@ -1,0 +1,351 @@
+#include "api/admin/router.h"
+
+#include <array>
+#include <nlohmann/json.hpp>
+
+#include "api/common/http.h"
+
+namespace garage::admin {
+namespace {
+
+using json = nlohmann::json;
+
+struct route_entry {
+  std::string_view path;
+  std::string_view method;
+  endpoint ep;
+  bool reads_body;
+};
+
+constexpr std::string_view kV2 = "/v2/";
+
+// Served here. Special endpoints first, then /v2/<Name>.
+constexpr std::array kRoutes = {
+    route_entry{"/health", "GET", endpoint::health, false},
+    route_entry{"/metrics", "GET", endpoint::metrics, false},
+    route_entry{"GetClusterHealth", "GET", endpoint::get_cluster_health, false},
+    route_entry{"GetClusterStatus", "GET", endpoint::get_cluster_status, false},
+    route_entry{"GetNodeInfo", "GET", endpoint::get_node_info, false},
+    route_entry{"ListKeys", "GET", endpoint::list_keys, false},
+    route_entry{"GetKeyInfo", "GET", endpoint::get_key_info, false},
+    route_entry{"CreateKey", "POST", endpoint::create_key, true},
+    route_entry{"ImportKey", "POST", endpoint::import_key, true},
+    route_entry{"UpdateKey", "POST", endpoint::update_key, true},
+    route_entry{"DeleteKey", "POST", endpoint::delete_key, false},
+    route_entry{"ListBuckets", "GET", endpoint::list_buckets, false},
+    route_entry{"GetBucketInfo", "GET", endpoint::get_bucket_info, false},
+    route_entry{"CreateBucket", "POST", endpoint::create_bucket, true},
+    route_entry{"UpdateBucket", "POST", endpoint::update_bucket, true},
+    route_entry{"DeleteBucket", "POST", endpoint::delete_bucket, false},
+    route_entry{"AllowBucketKey", "POST", endpoint::allow_bucket_key, true},
+    route_entry{"DenyBucketKey", "POST", endpoint::deny_bucket_key, true},
+    route_entry{"AddBucketAlias", "POST", endpoint::add_bucket_alias, true},
+    route_entry{"RemoveBucketAlias", "POST", endpoint::remove_bucket_alias, true},
+};
+
+// Garage v2 endpoints not built here: known, so they answer 501, not 404.
+constexpr std::array<std::string_view, 28> kUnimplemented = {
+    "GetClusterStatistics",
+    "ConnectClusterNodes",
+    "GetClusterLayout",
+    "GetClusterLayoutHistory",
+    "UpdateClusterLayout",
+    "PreviewClusterLayoutChanges",
+    "ApplyClusterLayout",
+    "RevertClusterLayout",
+    "ClusterLayoutSkipDeadNodes",
+    "ListAdminTokens",
+    "GetAdminTokenInfo",
+    "GetCurrentAdminTokenInfo",
+    "CreateAdminToken",
+    "UpdateAdminToken",
+    "DeleteAdminToken",
+    "CleanupIncompleteUploads",
+    "InspectObject",
+    "CreateMetadataSnapshot",
+    "GetNodeStatistics",
+    "LaunchRepairOperation",
+    "ListWorkers",
+    "GetWorkerInfo",
+    "GetWorkerVariable",
+    "SetWorkerVariable",
+    "ListBlockErrors",
+    "GetBlockInfo",
+    "RetryBlockResync",
+    "PurgeBlocks",
+};
+
+api_error method_not_allowed(std::string_view method, std::string_view name,
+                             std::string_view allowed) {
+  return {405, "MethodNotAllowed",
+          std::string(name) + " takes " + std::string(allowed) + ", not " + std::string(method)};
+}
+
+// Query parameters, looked up by exact name.
+struct query_params {
+  std::vector<std::pair<std::string, std::string>> items;
+  std::optional<std::string> get(std::string_view name) const {
+    for (const auto& [k, v] : items)
+      if (k == name) return v;
+    return std::nullopt;
+  }
+};
+
+api_result<std::string> required_param(const query_params& q, std::string_view name) {
+  auto v = q.get(name);
+  if (!v || v->empty()) return bad_request("missing query parameter '" + std::string(name) + "'");
+  return *v;
+}
+
+api_result<json> parse_body(std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::object();
+  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return bad_request("the request body is not valid JSON");
+  if (!j.is_object()) return bad_request("the request body must be a JSON object");
+  return j;
+}
+
+// A string field that may be absent or null.
+api_result<std::optional<std::string>> opt_string(const json& j, const char* field) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string()) return bad_request(std::string("field '") + field + "' must be a string");
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+api_result<std::string> req_string(const json& j, const char* field) {
+  auto v = opt_string(j, field);
+  if (!v) return std::move(v).error();
+  if (!*v || (*v)->empty()) return bad_request(std::string("missing field '") + field + "'");
+  return std::move(**v);
+}
+
+api_result<bool> opt_bool(const json& j, const char* field) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) return false;
+  if (!it->is_boolean()) return bad_request(std::string("field '") + field + "' must be a boolean");
+  return it->get<bool>();
+}
+
+// An optional object field; null when absent or null.
+api_result<const json*> opt_object(const json& j, const char* field) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) return static_cast<const json*>(nullptr);
+  if (!it->is_object()) return bad_request(std::string("field '") + field + "' must be an object");
+  return &*it;
+}
+
+api_result<admin_request> parse_update_key(const query_params& q, const json& body) {
+  update_key_request r;
+  auto id = required_param(q, "id");
+  if (!id) return std::move(id).error();
+  r.id = std::move(*id);
+  auto name = opt_string(body, "name");
+  if (!name) return std::move(name).error();
+  r.name = std::move(*name);
+  bool allow = false, deny = false;
+  for (const char* field : {"allow", "deny"}) {
+    auto obj = opt_object(body, field);
+    if (!obj) return std::move(obj).error();
+    if (!*obj) continue;
+    auto cb = opt_bool(**obj, "createBucket");
+    if (!cb) return std::move(cb).error();
+    (field[0] == 'a' ? allow : deny) = *cb;
+  }
+  if (allow && deny) return bad_request("createBucket cannot be both allowed and denied");
+  if (allow) r.allow_create_bucket = true;
+  if (deny) r.allow_create_bucket = false;
+  for (const char* field : {"expiration", "neverExpires"}) {
+    auto it = body.find(field);
+    if (it != body.end() && !it->is_null() && !(it->is_boolean() && !it->get<bool>()))
+      return not_implemented("key expiration is not supported by this version");
+  }
+  return admin_request(std::move(r));
+}
+
+api_result<admin_request> parse_perm_change(bool allow, const json& body) {
+  bucket_key_perm_request r;
+  r.allow = allow;
+  auto b = req_string(body, "bucketId");
+  if (!b) return std::move(b).error();
+  auto k = req_string(body, "accessKeyId");
+  if (!k) return std::move(k).error();
+  auto perms = opt_object(body, "permissions");
+  if (!perms) return std::move(perms).error();
+  if (!*perms) return bad_request("missing field 'permissions'");
+  for (auto [field, flag] : {std::pair{"read", &r.perm.read}, std::pair{"write", &r.perm.write},
+                             std::pair{"owner", &r.perm.owner}}) {
+    auto v = opt_bool(**perms, field);
+    if (!v) return std::move(v).error();
+    *flag = *v;
+  }
+  r.bucket_id = std::move(*b);
+  r.access_key_id = std::move(*k);
+  return admin_request(std::move(r));
+}
+
+api_result<admin_request> parse_alias_change(bool add, const json& body) {
+  bucket_alias_request r;
+  r.add = add;
+  auto b = req_string(body, "bucketId");
+  if (!b) return std::move(b).error();
+  r.bucket_id = std::move(*b);
+  auto local = opt_string(body, "localAlias");
+  if (!local) return std::move(local).error();
+  if (*local) return not_implemented("local aliases are not supported by this version");
+  auto global = req_string(body, "globalAlias");
+  if (!global) return std::move(global).error();
+  r.global_alias = std::move(*global);
+  return admin_request(std::move(r));
+}
+
+}  // namespace
+
+api_result<route> find_route(std::string_view method, std::string_view path) {
+  std::string_view name = path;
+  bool v2 = path.starts_with(kV2);
+  if (v2) name.remove_prefix(kV2.size());
+  for (const auto& e : kRoutes) {
+    bool special = e.path.starts_with('/');
+    if (special ? (path != e.path) : (!v2 || name != e.path)) continue;
+    std::string_view op = special ? e.path.substr(1) : e.path;
+    if (method != e.method && !(method == "HEAD" && e.method == "GET"))
+      return method_not_allowed(method, op, e.method);
+    route r;
+    r.ep = e.ep;
+    r.name = special ? (e.ep == endpoint::health ? "Health" : "Metrics") : e.path;
+    r.auth = e.ep == endpoint::health    ? auth_kind::none
+             : e.ep == endpoint::metrics ? auth_kind::metrics_token
+                                         : auth_kind::admin_token;
+    r.reads_body = e.reads_body;
+    return r;
+  }
+  if (v2) {
+    for (auto n : kUnimplemented) {
+      if (name == n) {
+        route r;
+        r.ep = endpoint::unimplemented;
+        r.name = n;
+        return r;
+      }
+    }
+  }
+  return no_such_endpoint(path);
+}
+
+api_result<admin_request> parse_request(const route& r, std::string_view query,
+                                        std::string_view body_text) {
+  query_params q{http::parse_query(query)};
+  json body = json::object();
+  if (r.reads_body) {
+    auto parsed = parse_body(body_text);
+    if (!parsed) return std::move(parsed).error();
+    body = std::move(*parsed);
+  }
+  switch (r.ep) {
+    case endpoint::health:
+      return admin_request(health_request{});
+    case endpoint::metrics:
+      return admin_request(metrics_request{});
+    case endpoint::get_cluster_health:
+      return admin_request(get_cluster_health_request{});
+    case endpoint::get_cluster_status:
+      return admin_request(get_cluster_status_request{});
+    case endpoint::get_node_info: {
+      auto node = required_param(q, "node");
+      if (!node) return std::move(node).error();
+      return admin_request(get_node_info_request{std::move(*node)});
+    }
+    case endpoint::list_keys:
+      return admin_request(list_keys_request{});
+    case endpoint::get_key_info: {
+      get_key_info_request g;
+      g.id = q.get("id");
+      g.search = q.get("search");
+      auto show = q.get("showSecretKey");
+      g.show_secret = show && (*show == "true" || *show == "1");
+      if (g.id.has_value() == g.search.has_value())
+        return bad_request("give exactly one of the query parameters 'id' and 'search'");
+      if ((g.id && g.id->empty()) || (g.search && g.search->empty()))
+        return bad_request("empty key id or search pattern");
+      return admin_request(std::move(g));
+    }
+    case endpoint::create_key: {
+      auto name = opt_string(body, "name");
+      if (!name) return std::move(name).error();
+      return admin_request(create_key_request{name->value_or("")});
+    }
+    case endpoint::import_key: {
+      import_key_request i;
+      auto id = req_string(body, "accessKeyId");
+      if (!id) return std::move(id).error();
+      auto secret = req_string(body, "secretAccessKey");
+      if (!secret) return std::move(secret).error();
+      auto name = opt_string(body, "name");
+      if (!name) return std::move(name).error();
+      i.access_key_id = std::move(*id);
+      i.secret_access_key = std::move(*secret);
+      i.name = name->value_or("");
+      return admin_request(std::move(i));
+    }
+    case endpoint::update_key:
+      return parse_update_key(q, body);
+    case endpoint::delete_key: {
+      auto id = required_param(q, "id");
+      if (!id) return std::move(id).error();
+      return admin_request(delete_key_request{std::move(*id)});
+    }
+    case endpoint::list_buckets:
+      return admin_request(list_buckets_request{});
+    case endpoint::get_bucket_info: {
+      get_bucket_info_request g;
+      g.id = q.get("id");
+      g.global_alias = q.get("globalAlias");
+      g.search = q.get("search");
+      int given = g.id.has_value() + g.global_alias.has_value() + g.search.has_value();
+      if (given != 1)
+        return bad_request(
+            "give exactly one of the query parameters 'id', 'globalAlias' and 'search'");
+      return admin_request(std::move(g));
+    }
+    case endpoint::create_bucket: {
+      auto global = opt_string(body, "globalAlias");
+      if (!global) return std::move(global).error();
+      auto it = body.find("localAlias");
+      if (it != body.end() && !it->is_null())
+        return not_implemented("local aliases are not supported by this version");
+      return admin_request(create_bucket_request{global->value_or("")});
+    }
+    case endpoint::update_bucket: {
+      auto id = required_param(q, "id");
+      if (!id) return std::move(id).error();
+      for (const char* field : {"websiteAccess", "quotas"}) {
+        auto obj = opt_object(body, field);
+        if (!obj) return std::move(obj).error();
+        if (*obj)
+          return not_implemented(std::string(field) +
+                                 " is not supported by this version (no website endpoint or "
+                                 "quotas yet)");
+      }
+      return admin_request(update_bucket_request{std::move(*id)});
+    }
+    case endpoint::delete_bucket: {
+      auto id = required_param(q, "id");
+      if (!id) return std::move(id).error();
+      return admin_request(delete_bucket_request{std::move(*id)});
+    }
+    case endpoint::allow_bucket_key:
+      return parse_perm_change(true, body);
+    case endpoint::deny_bucket_key:
+      return parse_perm_change(false, body);
+    case endpoint::add_bucket_alias:
+      return parse_alias_change(true, body);
+    case endpoint::remove_bucket_alias:
+      return parse_alias_change(false, body);
+    case endpoint::unimplemented:
+      return admin_request(unimplemented_request{std::string(r.name)});
+  }
+  return internal_error("unhandled endpoint");
+}
+
+}  // namespace garage::admin

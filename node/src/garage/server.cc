@@ -1,0 +1,148 @@
+#include "garage/server.h"
+
+#include <prometheus/registry.h>
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include "api/admin/admin_api.h"
+#include "api/admin/version.h"
+#include "api/common/metrics.h"
+#include "api/common/runtime.h"
+#include "api/common/server.h"
+#include "api/s3/s3_api.h"
+#include "garage/node_config.h"
+#include "model/store.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+namespace garage {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr std::chrono::seconds kMaintenanceInterval{60};
+
+int fail(const std::string& message) {
+  LOG_ERROR("{}", message);
+  std::cerr << "garage: " << message << "\n";
+  return 1;
+}
+
+// Every kMaintenanceInterval, one store.maintenance pass on the blocking
+// pool. Ends when the runtime stops (its pending timer is dropped).
+http::task<void> maintenance_loop(http::runtime& rt, model::store& store,
+                                  std::shared_ptr<std::atomic<bool>> stopping) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!stopping->load()) {
+    timer.expires_after(kMaintenanceInterval);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || stopping->load()) co_return;
+    auto summary =
+        co_await http::run_blocking(rt, [&store] { return store.maintenance(now_msec()); });
+    if (summary) {
+      LOG_INFO("maintenance: {}", *summary);
+    } else {
+      LOG_WARN("maintenance failed: {}", summary.error().to_string());
+    }
+  }
+}
+
+// The address a server actually listens on (port 0 resolved).
+std::string listening_on(const std::string& bind_addr, uint16_t port) {
+  auto hp = parse_host_port(bind_addr, "address");
+  if (!hp) return bind_addr;
+  bool v6 = hp->host.find(':') != std::string::npos;
+  return (v6 ? "[" + hp->host + "]" : hp->host) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+int run_server(const cli::options& opts) {
+  auto src = cli::resolve_config(opts.config_path, opts.default_config_dir);
+  if (!src) return fail(src.error().message);
+  config cfg = std::move(src->cfg);
+  if (opts.s3_bind) cfg.s3_api.api_bind_addr = *opts.s3_bind;
+  if (opts.admin_bind) cfg.admin.api_bind_addr = *opts.admin_bind;
+  for (auto [addr, name] : {std::pair{&cfg.s3_api.api_bind_addr, "s3_api.api_bind_addr"},
+                            std::pair{&cfg.admin.api_bind_addr, "admin.api_bind_addr"}}) {
+    auto hp = parse_host_port(*addr, name);
+    if (!hp) return fail(hp.error().message);
+  }
+  if (!init_logging(cfg.log_level)) return fail("log_level: unknown level '" + cfg.log_level + "'");
+
+  auto token = src->is_default ? cli::ensure_admin_token(cfg) : cli::read_admin_token(cfg);
+  if (!token) return fail(token.error().message);
+
+  LOG_INFO("garage {} starting ({})", garage_version, src->origin);
+  auto store = model::store::open(cfg);
+  if (!store) return fail("cannot open the store: " + store.error().message);
+  LOG_INFO("node id {}; metadata in {}, data in {}", (*store)->node_id(), cfg.metadata_dir,
+           cfg.data_dir);
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto metrics = std::make_shared<http::http_metrics>(*registry);
+  int exit_code = 0;
+  {
+    http::runtime rt(2, 4);
+    s3::s3_api s3(rt, **store, cfg);
+    admin::admin_options admin_opts;
+    admin_opts.admin_token = *token;
+    admin_opts.metrics_token = cfg.admin.metrics_token;
+    admin_opts.registry = registry;
+    admin::admin_api admin(rt, **store, cfg, std::move(admin_opts));
+
+    http::server_options s3_opts;
+    s3_opts.name = "s3";
+    http::server s3_server(rt, s3_opts, s3.handler(), metrics);
+    http::server_options admin_srv_opts;
+    admin_srv_opts.name = "admin";
+    http::server admin_server(rt, admin_srv_opts, admin.handler(), metrics);
+
+    if (auto r = s3_server.listen(cfg.s3_api.api_bind_addr); !r) return fail(r.error().message);
+    if (auto r = admin_server.listen(cfg.admin.api_bind_addr); !r) return fail(r.error().message);
+    s3_server.start();
+    admin_server.start();
+    LOG_INFO("S3 API listening on http://{} (region {})",
+             listening_on(cfg.s3_api.api_bind_addr, s3_server.port()), cfg.s3_api.s3_region);
+    LOG_INFO("Admin API listening on http://{}",
+             listening_on(cfg.admin.api_bind_addr, admin_server.port()));
+
+    auto stopping = std::make_shared<std::atomic<bool>>(false);
+    asio::co_spawn(rt.io(), maintenance_loop(rt, **store, stopping), asio::detached);
+
+    auto pending = std::make_shared<std::atomic<int>>(2);
+    http::shutdown_signal signals(rt, [&, pending](int) {
+      if (stopping->exchange(true)) {
+        LOG_WARN("second signal: stopping now");
+        rt.stop();
+        return;
+      }
+      LOG_INFO("shutting down: finishing requests in flight");
+      auto drained = [&rt, pending] {
+        if (pending->fetch_sub(1) == 1) rt.stop();
+      };
+      s3_server.stop(drained);
+      admin_server.stop(drained);
+    });
+    rt.run();
+    rt.join();
+  }
+  if (auto f = (*store)->db().flush(); !f) {
+    LOG_ERROR("flushing the metadata database failed: {}", f.error().to_string());
+    exit_code = 1;
+  }
+  store->reset();
+  LOG_INFO("stopped");
+  return exit_code;
+}
+
+}  // namespace garage
