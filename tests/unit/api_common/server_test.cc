@@ -15,10 +15,12 @@
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <future>
 #include <map>
@@ -733,6 +735,40 @@ TEST(server, handler_can_use_run_blocking) {
   auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "from the pool");
+}
+
+TEST(runtime, run_blocks_until_stop) {
+  runtime rt(2, 1);
+  std::atomic<bool> ran{false};
+  boost::asio::post(rt.io(), [&] {
+    ran = true;
+    rt.stop();  // from an I/O thread
+  });
+  rt.run();  // returns once stopped
+  EXPECT_TRUE(ran.load());
+}
+
+TEST(runtime, shutdown_signal_calls_back_on_sigterm) {
+  runtime rt(1, 1);
+  rt.start();
+  std::promise<int> got;
+  std::atomic<bool> once{false};
+  shutdown_signal sig(rt, [&](int signo) {
+    if (!once.exchange(true)) got.set_value(signo);
+  });
+  ASSERT_EQ(::raise(SIGTERM), 0);  // caught by the signal_set, not fatal
+  auto f = got.get_future();
+  EXPECT_EQ(wait_for(f), SIGTERM);
+}
+
+TEST(server, listen_resolves_host_names) {
+  runtime rt(1, 1);
+  server s(rt, {}, hello, nullptr);
+  ASSERT_TRUE(s.listen("localhost:0"));
+  EXPECT_NE(s.port(), 0);
+  auto r = s.listen("no-such-host.invalid:80");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("no-such-host.invalid:80"), std::string::npos);
 }
 
 TEST(server, listen_on_busy_port_names_the_address) {
