@@ -34,7 +34,7 @@ class runtime {
  public:
   // io_threads >= 1 threads run io(); blocking_threads >= 1 threads run
   // run_blocking work.
-  runtime(unsigned io_threads, unsigned blocking_threads);
+  explicit runtime(unsigned io_threads, unsigned blocking_threads);
   // Stops and joins.
   ~runtime();
   runtime(const runtime&) = delete;

@@ -16,7 +16,10 @@
 // get a 400 and the connection closes.
 //
 // Threading: listen/start/stop may be called from any thread; stop() does not
-// block. The handler runs on the connection's strand (an I/O thread).
+// block. The handler runs on the connection's strand (an I/O thread). The
+// runtime must outlive the server; connections in flight keep the server's
+// internals alive, so destroying the server while the runtime still runs is
+// safe (it cuts them).
 #pragma once
 
 #include <chrono>
