@@ -3,11 +3,6 @@
 #include <prometheus/registry.h>
 
 #include <atomic>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -19,6 +14,7 @@
 #include "api/common/server.h"
 #include "api/s3/s3_api.h"
 #include "garage/node_config.h"
+#include "garage/periodic.h"
 #include "model/store.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -26,34 +22,12 @@
 namespace garage {
 namespace {
 
-namespace asio = boost::asio;
-
 constexpr std::chrono::seconds kMaintenanceInterval{60};
 
 int fail(const std::string& message) {
   LOG_ERROR("{}", message);
   std::cerr << "garage: " << message << "\n";
   return 1;
-}
-
-// Every kMaintenanceInterval, one store.maintenance pass on the blocking
-// pool. Ends when the runtime stops (its pending timer is dropped).
-http::task<void> maintenance_loop(http::runtime& rt, model::store& store,
-                                  std::shared_ptr<std::atomic<bool>> stopping) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (!stopping->load()) {
-    timer.expires_after(kMaintenanceInterval);
-    boost::system::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || stopping->load()) co_return;
-    auto summary =
-        co_await http::run_blocking(rt, [&store] { return store.maintenance(now_msec()); });
-    if (summary) {
-      LOG_INFO("maintenance: {}", *summary);
-    } else {
-      LOG_WARN("maintenance failed: {}", summary.error().to_string());
-    }
-  }
 }
 
 // The address a server actually listens on (port 0 resolved).
@@ -116,9 +90,17 @@ int run_server(const cli::options& opts) {
     LOG_INFO("Admin API listening on http://{}",
              listening_on(cfg.admin.api_bind_addr, admin_server.port()));
 
-    auto stopping = std::make_shared<std::atomic<bool>>(false);
-    asio::co_spawn(rt.io(), maintenance_loop(rt, **store, stopping), asio::detached);
+    // Background maintenance: one pass a minute, off the I/O threads.
+    periodic maintenance(kMaintenanceInterval, [&store] {
+      auto summary = (*store)->maintenance(now_msec());
+      if (summary) {
+        LOG_INFO("maintenance: {}", *summary);
+      } else {
+        LOG_WARN("maintenance failed: {}", summary.error().to_string());
+      }
+    });
 
+    auto stopping = std::make_shared<std::atomic<bool>>(false);
     auto pending = std::make_shared<std::atomic<int>>(2);
     http::shutdown_signal signals(rt, [&, pending](int) {
       if (stopping->exchange(true)) {
@@ -135,6 +117,7 @@ int run_server(const cli::options& opts) {
     });
     rt.run();
     rt.join();
+    maintenance.stop();
   }
   if (auto f = (*store)->db().flush(); !f) {
     LOG_ERROR("flushing the metadata database failed: {}", f.error().to_string());
