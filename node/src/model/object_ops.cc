@@ -63,11 +63,12 @@ result<std::string> put_inline(store& s, std::string_view bucket_id, std::string
 }
 
 result<std::string> begin_upload(store& s, std::string_view bucket_id, std::string_view key,
-                                 bool multipart) {
+                                 bool multipart, header_list headers) {
   object_version v;
   v.id = new_version_id();
   v.state = version_state::uploading;
   v.multipart = multipart;
+  v.meta.headers = std::move(headers);
   auto tx = s.db().begin();
   GARAGE_ASSIGN_OR_RETURN(auto existing, s.objects().get(*tx, bucket_id, key));
   v.timestamp = next_version_timestamp(existing);
@@ -84,12 +85,19 @@ result<std::string> begin_upload(store& s, std::string_view bucket_id, std::stri
 
 result<void> add_block(store& s, std::string_view version_id, std::string_view bucket_id,
                        std::string_view key, block_location loc, version_block block) {
+  auto tx = s.db().begin();
+  // Only into a live upload: a version aborted (and perhaps already forgotten)
+  // must not come back to life holding references nothing will release.
+  GARAGE_ASSIGN_OR_RETURN(auto existing, s.versions().get(*tx, version_id, ""));
+  if (!existing || existing->deleted) return error(errc::conflict, "the upload was aborted");
   version ver;
   ver.id = std::string(version_id);
   ver.bucket_id = std::string(bucket_id);
   ver.key = std::string(key);
+  ver.updated_msec = now_msec();
   ver.blocks.emplace(loc, block);
-  return s.versions().insert(ver);
+  GARAGE_TRY(s.versions().insert(*tx, ver));
+  return tx->commit();
 }
 
 result<void> complete_upload(store& s, std::string_view bucket_id, std::string_view key,

@@ -32,9 +32,10 @@ result<version> get_version(store& s, std::string_view version_id);
 result<std::string> put_inline(store& s, std::string_view bucket_id, std::string_view key,
                                object_meta meta, std::string data);
 
-// Starts a block-backed upload; `headers` are kept for the final version.
+// Starts a block-backed upload. For a multipart upload (the returned version
+// id is its upload id), `headers` are kept for the completed object.
 result<std::string> begin_upload(store& s, std::string_view bucket_id, std::string_view key,
-                                 bool multipart);
+                                 bool multipart, header_list headers = {});
 result<void> add_block(store& s, std::string_view version_id, std::string_view bucket_id,
                        std::string_view key, block_location loc, version_block block);
 // conflict when the upload was aborted meanwhile (by upload_timeout_secs).

@@ -76,7 +76,13 @@ result<std::string> store::maintenance(uint64_t now) {
     GARAGE_ASSIGN_OR_RETURN(auto page, objects_->scan_all(cursor, 500, &last));
     for (const auto& o : page) {
       for (const auto& v : o.versions) {
-        if (v.state == version_state::uploading && v.timestamp + timeout_msec <= now) {
+        // Multipart uploads may legitimately wait for days between parts;
+        // they are aborted by the client (or, later, lifecycle rules).
+        if (v.state != version_state::uploading || v.multipart) continue;
+        uint64_t last_activity = v.timestamp;
+        GARAGE_ASSIGN_OR_RETURN(auto ver, versions_->get(v.id, ""));
+        if (ver) last_activity = std::max(last_activity, ver->updated_msec);
+        if (last_activity + timeout_msec <= now) {
           GARAGE_TRY(abort_upload(*this, o.bucket_id, o.key, v.id));
           ++aborted;
         }

@@ -1,5 +1,7 @@
 #include "model/version.h"
 
+#include <algorithm>
+
 #include "util/codec.h"
 
 namespace garage::model {
@@ -13,10 +15,16 @@ void version::merge(const version& other) {
     bucket_id = other.bucket_id;
     key = other.key;
   }
+  updated_msec = std::max(updated_msec, other.updated_msec);
   if (deleted || other.deleted) {
     deleted = true;
     blocks.clear();
+    parts.clear();
     return;
+  }
+  for (const auto& [k, p] : other.parts) {
+    auto [it, inserted] = parts.emplace(k, p);
+    if (!inserted && it->second < p) it->second = p;
   }
   for (const auto& [loc, b] : other.blocks) {
     auto [it, inserted] = blocks.emplace(loc, b);
@@ -31,14 +39,23 @@ std::string version::encode() const {
   e.u8(kVersionFormat);
   e.bytes(id);
   e.boolean(deleted);
+  e.u64be(updated_msec);
   e.bytes(bucket_id);
   e.bytes(key);
   e.varint(blocks.size());
   for (const auto& [loc, b] : blocks) {
     e.u32be(loc.part_number);
+    e.u64be(loc.attempt);
     e.u64be(loc.offset);
     e.raw(b.hash.view());
     e.varint(b.size);
+  }
+  e.varint(parts.size());
+  for (const auto& [k, p] : parts) {
+    e.u32be(k.part_number);
+    e.u64be(k.attempt);
+    e.bytes(p.etag);
+    e.varint(p.size);
   }
   return e.take();
 }
@@ -49,6 +66,7 @@ result<version> version::decode(std::string_view bytes) {
   version v;
   v.id = d.bytes();
   v.deleted = d.boolean();
+  v.updated_msec = d.u64be();
   v.bucket_id = d.bytes();
   v.key = d.bytes();
   uint64_t n = d.varint();
@@ -56,12 +74,24 @@ result<version> version::decode(std::string_view bytes) {
   for (uint64_t i = 0; i < n && !d.failed(); ++i) {
     block_location loc;
     loc.part_number = d.u32be();
+    loc.attempt = d.u64be();
     loc.offset = d.u64be();
     version_block b;
     auto raw = d.raw(32);
     if (raw.size() == 32) b.hash = hash256::from_raw(raw);
     b.size = d.varint();
     v.blocks.emplace(loc, b);
+  }
+  uint64_t np = d.varint();
+  if (np > d.remaining()) return error(errc::corrupted, "version entry: bad part count");
+  for (uint64_t i = 0; i < np && !d.failed(); ++i) {
+    part_key k;
+    k.part_number = d.u32be();
+    k.attempt = d.u64be();
+    part_info p;
+    p.etag = d.bytes();
+    p.size = d.varint();
+    v.parts.emplace(k, p);
   }
   if (!d.complete()) return error(errc::corrupted, "version entry: truncated or malformed");
   return v;

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <fstream>
@@ -26,7 +27,8 @@ result<void> apply_section(const YAML::Node& node, const std::map<std::string, s
   if (!node.IsMap())
     return bad(origin, prefix.empty() ? "(top level)" : prefix, "expected a mapping");
   for (const auto& kv : node) {
-    std::string key = kv.first.as<std::string>();
+    if (!kv.first.IsScalar()) return bad(origin, prefix.empty() ? "(top level)" : prefix, "option names must be plain strings");
+    std::string key = kv.first.Scalar();
     std::string full = prefix.empty() ? key : prefix + "." + key;
     auto it = setters.find(key);
     if (it == setters.end()) return bad(origin, full, "unknown option");
@@ -183,7 +185,13 @@ result<config> parse_config(std::string_view yaml_text, std::string_view origin)
       {"admin", section(admin)},
   };
   if (root.IsNull()) return bad(origin, "(top level)", "the file is empty");
-  GARAGE_TRY(apply_section(root, top, origin, ""));
+  // yaml-cpp reports some malformed values by throwing from accessors; none
+  // of that may escape as a crash.
+  try {
+    GARAGE_TRY(apply_section(root, top, origin, ""));
+  } catch (const YAML::Exception& e) {
+    return error(errc::invalid_argument, std::string(origin) + ": " + e.what());
+  }
   c.compression_level = static_cast<int>(compression);
   c.replication_factor = static_cast<uint32_t>(rf);
 

@@ -65,7 +65,8 @@ struct gen {
       for (size_t i = 0; i < n; ++i) {
         hash256 h;
         h.bytes[0] = static_cast<uint8_t>(pick(3));
-        v.blocks[{0, pick(4) * 10}] = {h, 10};
+        v.blocks[{0, 0, pick(4) * 10}] = {h, 10};
+        if (pick(2)) v.parts[{static_cast<uint32_t>(pick(3)), pick(2)}] = {"e" + std::to_string(pick(2)), pick(3)};
       }
     }
     return v;

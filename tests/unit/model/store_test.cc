@@ -52,7 +52,7 @@ class store_test : public ::testing::Test {
       std::string data(1000, static_cast<char>(fill + i));
       auto id = blake2b_256(data);
       EXPECT_TRUE(s_->blocks().put(id, data).has_value());
-      EXPECT_TRUE(add_block(*s_, *vid, bucket, key, {0, uint64_t(i) * 1000}, {id, 1000}).has_value());
+      EXPECT_TRUE(add_block(*s_, *vid, bucket, key, {0, 0, uint64_t(i) * 1000}, {id, 1000}).has_value());
       ids.push_back(id);
     }
     object_meta meta{uint64_t(n) * 1000, "etag", {}};
@@ -158,7 +158,7 @@ TEST_F(store_test, an_aborted_upload_leaves_nothing_behind) {
   std::string data(5000, 'z');
   auto id = blake2b_256(data);
   ASSERT_TRUE(s_->blocks().put(id, data).has_value());
-  ASSERT_TRUE(add_block(*s_, *vid, b, "k", {0, 0}, {id, 5000}).has_value());
+  ASSERT_TRUE(add_block(*s_, *vid, b, "k", {0, 0, 0}, {id, 5000}).has_value());
   EXPECT_EQ(rc(id), 1u);
   EXPECT_EQ(get_counts(*s_, b)->uploads, 1);
   ASSERT_TRUE(abort_upload(*s_, b, "k", *vid).has_value());

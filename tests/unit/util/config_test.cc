@@ -128,3 +128,12 @@ TEST(config, default_config_paths) {
 
 }  // namespace
 }  // namespace garage
+
+// A key that is not a plain string used to throw out of parse_config.
+TEST(config, complex_keys_are_errors_not_crashes) {
+  auto r = garage::parse_config("? [a, b]\n: 1\n", "test.yaml");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("plain strings"), std::string::npos) << r.error().message;
+  r = garage::parse_config("metadata_dir: [1, 2]\n", "test.yaml");
+  ASSERT_FALSE(r.has_value());
+}

@@ -87,6 +87,18 @@ s3_task<size_t> body_reader::fill(std::string& out, size_t want) {
   co_return total;
 }
 
+s3_task<std::string> body_reader::read_all(size_t limit) {
+  std::string out;
+  auto n = co_await fill(out, limit + 1);
+  if (!n) co_return std::move(n).error();
+  if (out.size() > limit) {
+    co_return make_error(s3_errc::entity_too_large, "The request body is too large",
+                         ctx_.resource());
+  }
+  if (auto f = finish(); !f) co_return std::move(f).error();
+  co_return out;
+}
+
 s3_result<void> body_reader::finish() {
   md5_ = md5_hasher_.finish();
   if (declared_size_ && *declared_size_ != decoded_) {

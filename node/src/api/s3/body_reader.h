@@ -23,6 +23,9 @@ class body_reader {
   s3_task<size_t> read(std::string& out, size_t max);
   // Reads until `out` holds `want` bytes or the body ends.
   s3_task<size_t> fill(std::string& out, size_t want);
+  // Reads a whole small body (an XML document) and checks it like finish().
+  // EntityTooLarge past `limit` bytes.
+  s3_task<std::string> read_all(size_t limit);
   // After the last read: XAmzContentSHA256Mismatch, BadDigest, IncompleteBody.
   s3_result<void> finish();
 

@@ -1,4 +1,5 @@
 // ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
+#include "api/s3/body_reader.h"
 #include "api/s3/request_context.h"
 #include "api/s3/s3_xml.h"
 #include "model/bucket_ops.h"
@@ -28,11 +29,10 @@ s3_task<void> handle_list_buckets(request_context& ctx) {
 }
 
 s3_task<void> handle_create_bucket(request_context& ctx) {
-  auto body = co_await ctx.ex.read_body_all(64 * 1024);
-  if (!body) {
-    if (body.error().code == errc::too_large) co_return make_error(s3_errc::malformed_xml);
-    co_return make_error(s3_errc::incomplete_body, body.error().message);
-  }
+  auto reader = body_reader::make(ctx);
+  if (!reader) co_return std::move(reader).error();
+  auto body = co_await (*reader)->read_all(64 * 1024);
+  if (!body) co_return std::move(body).error();
   auto conf = parse_create_bucket_configuration(*body);
   if (!conf) co_return std::move(conf).error();
   if (conf->location_constraint && !conf->location_constraint->empty() &&

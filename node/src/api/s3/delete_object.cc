@@ -1,4 +1,5 @@
 // DeleteObject and DeleteObjects (multi-object delete).
+#include "api/s3/body_reader.h"
 #include "api/s3/request_context.h"
 #include "api/s3/s3_xml.h"
 #include "model/object_ops.h"
@@ -19,14 +20,10 @@ s3_task<void> handle_delete_object(request_context& ctx) {
 }
 
 s3_task<void> handle_delete_objects(request_context& ctx) {
-  auto body = co_await ctx.ex.read_body_all(kMaxDeleteBody);
-  if (!body) {
-    if (body.error().code == errc::too_large) {
-      co_return make_error(s3_errc::malformed_xml, "The request body is too large",
-                           ctx.resource());
-    }
-    co_return make_error(s3_errc::incomplete_body, body.error().message, ctx.resource());
-  }
+  auto reader = body_reader::make(ctx);
+  if (!reader) co_return std::move(reader).error();
+  auto body = co_await (*reader)->read_all(kMaxDeleteBody);
+  if (!body) co_return std::move(body).error();
   auto parsed = parse_delete_request(*body);
   if (!parsed) co_return std::move(parsed).error();
   if (parsed->objects.size() > kMaxDeleteKeys) {

@@ -28,39 +28,71 @@ void object_headers(http::response_head& h, const model::object_version& v) {
   for (const auto& [name, value] : v.meta.headers) h.headers.set(name, value);
 }
 
-// Writes bytes [start, start+length) of a block-backed version.
+// Writes bytes [from, to) of one block read for the response.
+s3_task<void> write_piece(request_context& ctx, const result<std::string>& data, uint64_t size,
+                          uint64_t from, uint64_t to) {
+  if (!data) co_return from_error(data.error(), ctx.resource());
+  if (data->size() != size) {
+    co_return make_error(s3_errc::internal_error, "block size does not match its version");
+  }
+  auto w = co_await ctx.ex.write_body(std::string_view(*data).substr(from, to - from));
+  if (!w) co_return make_error(s3_errc::internal_error, w.error().message);
+  co_return s3_result<void>();
+}
+
+// Writes bytes [start, start+length) of a block-backed version. The next
+// block is read (and verified) on the blocking pool while this one is written.
 s3_task<void> stream_blocks(request_context& ctx, const model::version& ver, uint64_t start,
                             uint64_t length) {
+  struct piece {
+    hash256 hash;
+    uint64_t size, from, to;
+  };
+  std::vector<piece> pieces;
   uint64_t pos = 0;  // object offset of the current block
   uint64_t end = start + length;
   for (const auto& [loc, b] : ver.blocks) {
     uint64_t block_end = pos + b.size;
-    if (block_end <= start) {
-      pos = block_end;
-      continue;
+    if (block_end > start && pos < end) {
+      pieces.push_back({b.hash, b.size, start > pos ? start - pos : 0,
+                        std::min<uint64_t>(b.size, end - pos)});
     }
-    if (pos >= end) break;
-    auto data = co_await blocking(ctx, [&] { return ctx.store.blocks().get(b.hash); });
-    if (!data) co_return from_error(data.error(), ctx.resource());
-    if (data->size() != b.size) {
-      co_return make_error(s3_errc::internal_error, "block size does not match its version");
-    }
-    uint64_t from = start > pos ? start - pos : 0;
-    uint64_t to = std::min<uint64_t>(b.size, end - pos);
-    auto w = co_await ctx.ex.write_body(std::string_view(*data).substr(from, to - from));
-    if (!w) co_return make_error(s3_errc::internal_error, w.error().message);
     pos = block_end;
   }
-  co_return s3_result<void>();
+  s3_result<void> outcome;
+  for (size_t i = 0; i < pieces.size() && outcome; ++i) {
+    const hash256 id = pieces[i].hash;
+    auto data = co_await blocking(ctx, [&ctx, id] { return ctx.store.blocks().get(id); });
+    outcome = co_await write_piece(ctx, data, pieces[i].size, pieces[i].from, pieces[i].to);
+  }
+  co_return outcome;
 }
 
 }  // namespace
 
 s3_task<void> handle_get_object(request_context& ctx, bool head) {
-  auto obj = co_await blocking(
-      ctx, [&] { return model::get_object(ctx.store, ctx.bucket_id, ctx.req.key); });
-  if (!obj) co_return from_error(obj.error(), ctx.resource());
-  const model::object_version* v = *obj ? (*obj)->current() : nullptr;
+  // The object and its block list, read together: if an overwrite lands in
+  // between (the version we found is already released), read again.
+  struct snapshot {
+    std::optional<model::object> obj;
+    std::optional<model::version> ver;
+  };
+  auto snap = co_await blocking(ctx, [&]() -> result<snapshot> {
+    for (int attempt = 0;; ++attempt) {
+      snapshot s;
+      GARAGE_ASSIGN_OR_RETURN(s.obj, model::get_object(ctx.store, ctx.bucket_id, ctx.req.key));
+      const auto* cur = s.obj ? s.obj->current() : nullptr;
+      if (!cur || cur->data != model::version_data::blocks) return s;
+      auto ver = model::get_version(ctx.store, cur->id);
+      if (ver) {
+        s.ver = std::move(*ver);
+        return s;
+      }
+      if (ver.error().code != errc::not_found || attempt == 3) return std::move(ver).error();
+    }
+  });
+  if (!snap) co_return from_error(snap.error(), ctx.resource());
+  const model::object_version* v = snap->obj ? snap->obj->current() : nullptr;
   if (!v) co_return make_error(s3_errc::no_such_key, {}, ctx.resource());
   const auto& req_headers = ctx.ex.head().headers;
 
@@ -113,20 +145,13 @@ s3_task<void> handle_get_object(request_context& ctx, bool head) {
   uint64_t length = range ? range->length : size;
   if (range) h.headers.set("content-range", content_range(*range, size));
 
-  // Load the block list before answering, so that a missing version is an
-  // error response rather than a cut connection.
-  std::optional<model::version> ver;
-  if (!head && v->data == model::version_data::blocks && length > 0) {
-    std::string version_id = v->id;
-    auto got = co_await blocking(ctx, [&] { return model::get_version(ctx.store, version_id); });
-    if (!got) co_return from_error(got.error(), ctx.resource());
-    ver = std::move(*got);
-  }
-  std::string inline_data = v->inline_data;  // v points into obj, which stays alive
+  const std::optional<model::version>& ver = snap->ver;
+  const std::string& inline_data = v->inline_data;
   auto begun = co_await ctx.ex.begin_response(std::move(h), length);
   if (!begun) co_return make_error(s3_errc::internal_error, begun.error().message);
   if (!head && length > 0) {
-    if (ver) {
+    if (v->data == model::version_data::blocks) {
+      if (!ver) co_return make_error(s3_errc::internal_error, "version not found");
       auto s = co_await stream_blocks(ctx, *ver, start, length);
       if (!s) co_return s;
     } else {

@@ -15,8 +15,7 @@ namespace garage::s3 {
 
 namespace {
 
-// Object size limit of a single PUT, as AWS.
-constexpr uint64_t kMaxPutSize = 5ull << 30;
+constexpr uint64_t kMaxPutSize = kMaxObjectPartSize;
 
 s3_task<void> respond_put(request_context& ctx, const std::string& etag) {
   auto h = ctx.response(200);
@@ -26,38 +25,38 @@ s3_task<void> respond_put(request_context& ctx, const std::string& etag) {
   co_return s3_result<void>();
 }
 
-// Streams the body into blocks of a version that begin_upload created.
+}  // namespace
+
 s3_task<void> store_blocks(request_context& ctx, body_reader& body, const std::string& version_id,
-                           std::string first) {
+                           std::string first, uint32_t part_number, uint64_t attempt) {
   const uint64_t block_size = ctx.cfg.block_size;
   uint64_t offset = 0;
   std::string buf = std::move(first);
-  while (true) {
+  s3_result<void> outcome;
+  while (outcome) {
     auto n = co_await body.fill(buf, block_size);
-    if (!n) co_return std::move(n).error();
+    if (!n) {
+      outcome = std::move(n).error();
+      break;
+    }
     if (buf.empty()) break;
-    if (offset + buf.size() > kMaxPutSize) co_return make_error(s3_errc::entity_too_large);
+    if (offset + buf.size() > kMaxPutSize) {
+      outcome = make_error(s3_errc::entity_too_large, {}, ctx.resource());
+      break;
+    }
     auto stored = co_await blocking(ctx, [&]() -> result<void> {
       hash256 id = blake2b_256(buf);
       GARAGE_TRY(ctx.store.blocks().put(id, buf));
       return model::add_block(ctx.store, version_id, ctx.bucket_id, ctx.req.key,
-                              model::block_location{0, offset}, model::version_block{id, buf.size()});
+                              model::block_location{part_number, attempt, offset},
+                              model::version_block{id, buf.size()});
     });
-    if (!stored) co_return from_error(stored.error(), ctx.resource());
+    if (!stored) outcome = from_error(stored.error(), ctx.resource());
     offset += buf.size();
-    bool last = buf.size() < block_size;
     buf.clear();
-    if (last) {
-      // A short block is the end of the body unless the client is slow: check.
-      auto more = co_await body.read(buf, block_size);
-      if (!more) co_return std::move(more).error();
-      if (*more == 0) break;
-    }
   }
-  co_return s3_result<void>();
+  co_return outcome;
 }
-
-}  // namespace
 
 s3_task<void> handle_put_object(request_context& ctx) {
   if (ctx.ex.head().headers.has("x-amz-copy-source")) {
@@ -94,7 +93,7 @@ s3_task<void> handle_put_object(request_context& ctx) {
   auto version_id = co_await blocking(
       ctx, [&] { return model::begin_upload(ctx.store, ctx.bucket_id, ctx.req.key, false); });
   if (!version_id) co_return from_error(version_id.error(), ctx.resource());
-  auto stored = co_await store_blocks(ctx, body, *version_id, std::move(first));
+  auto stored = co_await store_blocks(ctx, body, *version_id, std::move(first), 0, 0);
   s3_result<void> checked = stored ? body.finish() : std::move(stored);
   if (!checked) {
     auto aborted = co_await blocking(ctx, [&] {

@@ -40,6 +40,16 @@ auto blocking(request_context& ctx, F f) {
   return http::run_blocking(ctx.rt, std::move(f));
 }
 
+// Size limit of a single PUT or UploadPart, as AWS.
+inline constexpr uint64_t kMaxObjectPartSize = 5ull << 30;
+
+class body_reader;
+// Streams the rest of a body (after `first`, already read) into blocks of
+// version `version_id` at (part_number, attempt, offset), hashing and storing
+// each block on the blocking pool while the next arrives.
+s3_task<void> store_blocks(request_context& ctx, body_reader& body, const std::string& version_id,
+                           std::string first, uint32_t part_number, uint64_t attempt);
+
 // A complete response with an XML body, or with no body.
 s3_task<void> respond_xml(request_context& ctx, std::string xml, unsigned status = 200);
 s3_task<void> respond_empty(request_context& ctx, unsigned status);
@@ -56,5 +66,10 @@ s3_task<void> handle_put_object(request_context& ctx);
 s3_task<void> handle_get_object(request_context& ctx, bool head);
 s3_task<void> handle_delete_object(request_context& ctx);
 s3_task<void> handle_delete_objects(request_context& ctx);
+s3_task<void> handle_create_multipart_upload(request_context& ctx);
+s3_task<void> handle_upload_part(request_context& ctx);
+s3_task<void> handle_complete_multipart_upload(request_context& ctx);
+s3_task<void> handle_abort_multipart_upload(request_context& ctx);
+s3_task<void> handle_list_parts(request_context& ctx);
 
 }  // namespace garage::s3

@@ -52,6 +52,10 @@ access required_access(endpoint_kind k) {
     case endpoint_kind::put_object:
     case endpoint_kind::delete_object:
     case endpoint_kind::delete_objects:
+    case endpoint_kind::create_multipart_upload:
+    case endpoint_kind::upload_part:
+    case endpoint_kind::complete_multipart_upload:
+    case endpoint_kind::abort_multipart_upload:
       return access::write;
     case endpoint_kind::delete_bucket:
       return access::owner;
@@ -100,6 +104,16 @@ s3_task<void> dispatch(request_context& ctx) {
       return handle_delete_object(ctx);
     case endpoint_kind::delete_objects:
       return handle_delete_objects(ctx);
+    case endpoint_kind::create_multipart_upload:
+      return handle_create_multipart_upload(ctx);
+    case endpoint_kind::upload_part:
+      return handle_upload_part(ctx);
+    case endpoint_kind::complete_multipart_upload:
+      return handle_complete_multipart_upload(ctx);
+    case endpoint_kind::abort_multipart_upload:
+      return handle_abort_multipart_upload(ctx);
+    case endpoint_kind::list_parts:
+      return handle_list_parts(ctx);
     default:
       return [](request_context& c) -> s3_task<void> {
         co_return make_error(s3_errc::not_implemented,
@@ -126,6 +140,10 @@ s3_result<void> authorize(request_context& ctx, signing_key_cache& cache) {
     return make_error(s3_errc::access_denied, "Anonymous access is not allowed", ctx.resource());
   }
   ctx.key = std::move(key);
+  // Buckets are not versioned: the only version id there is is "null".
+  if (ctx.req.version_id && *ctx.req.version_id != "null") {
+    return make_error(s3_errc::invalid_argument, "Invalid version id specified", ctx.resource());
+  }
   if (ctx.req.bucket.empty() || ctx.req.kind == endpoint_kind::create_bucket) return {};
   auto id = model::resolve_alias(ctx.store, ctx.req.bucket);
   if (!id) {

@@ -252,4 +252,97 @@ s3_result<create_bucket_configuration> parse_create_bucket_configuration(std::st
   return cfg;
 }
 
+std::string initiate_multipart_xml(std::string_view bucket, std::string_view key,
+                                   std::string_view upload_id) {
+  std::string out(k_header);
+  out.append("<InitiateMultipartUploadResult").append(k_ns).push_back('>');
+  element(out, "Bucket", bucket);
+  element(out, "Key", key);
+  element(out, "UploadId", upload_id);
+  out += "</InitiateMultipartUploadResult>";
+  return out;
+}
+
+std::string complete_multipart_xml(std::string_view location, std::string_view bucket,
+                                   std::string_view key, std::string_view etag) {
+  std::string out(k_header);
+  out.append("<CompleteMultipartUploadResult").append(k_ns).push_back('>');
+  element(out, "Location", location);
+  element(out, "Bucket", bucket);
+  element(out, "Key", key);
+  element(out, "ETag", etag);
+  out += "</CompleteMultipartUploadResult>";
+  return out;
+}
+
+s3_result<std::vector<requested_part>> parse_complete_multipart(std::string_view body) {
+  pugi::xml_document doc;
+  auto root = load(doc, body);
+  if (!root) return std::move(root).error();
+  if (local_name(*root) != "CompleteMultipartUpload") return malformed();
+  std::vector<requested_part> parts;
+  for (auto child : root->children()) {
+    if (child.type() != pugi::node_element) continue;
+    if (local_name(child) != "Part") continue;
+    requested_part p;
+    bool has_number = false, has_etag = false;
+    for (auto f : child.children()) {
+      if (f.type() != pugi::node_element) continue;
+      auto name = local_name(f);
+      auto text = text_of(f);
+      if (name == "PartNumber") {
+        auto t = trim_ws(text);
+        if (t.empty() || t.size() > 5) return malformed();
+        uint32_t n = 0;
+        for (char c : t) {
+          if (c < '0' || c > '9') return malformed();
+          n = n * 10 + static_cast<uint32_t>(c - '0');
+        }
+        if (n < 1 || n > 10000) return malformed();
+        p.part_number = n;
+        has_number = true;
+      } else if (name == "ETag") {
+        std::string_view e = trim_ws(text);
+        if (e.size() >= 2 && e.front() == '"' && e.back() == '"') e = e.substr(1, e.size() - 2);
+        p.etag = std::string(e);
+        has_etag = true;
+      }
+    }
+    if (!has_number || !has_etag) return malformed();
+    parts.push_back(std::move(p));
+  }
+  if (parts.empty()) return malformed();
+  return parts;
+}
+
+std::string list_parts_xml(const list_parts_result& r) {
+  std::string out(k_header);
+  out.append("<ListPartsResult").append(k_ns).push_back('>');
+  element(out, "Bucket", r.bucket);
+  element(out, "Key", r.key);
+  element(out, "UploadId", r.upload_id);
+  out += "<Initiator>";
+  element(out, "ID", r.initiator.id);
+  element(out, "DisplayName", r.initiator.display_name);
+  out += "</Initiator>";
+  owner_xml(out, r.initiator);
+  element(out, "StorageClass", "STANDARD");
+  element(out, "PartNumberMarker", std::to_string(r.part_number_marker));
+  if (r.next_part_number_marker) {
+    element(out, "NextPartNumberMarker", std::to_string(*r.next_part_number_marker));
+  }
+  element(out, "MaxParts", std::to_string(r.max_parts));
+  element(out, "IsTruncated", r.is_truncated ? "true" : "false");
+  for (const auto& p : r.parts) {
+    out += "<Part>";
+    element(out, "PartNumber", std::to_string(p.part_number));
+    element(out, "LastModified", http::format_iso8601(p.last_modified_msec));
+    element(out, "ETag", p.etag);
+    element(out, "Size", std::to_string(p.size));
+    out += "</Part>";
+  }
+  out += "</ListPartsResult>";
+  return out;
+}
+
 }  // namespace garage::s3

@@ -105,4 +105,39 @@ struct create_bucket_configuration {
 // if the document is not well-formed or its root is not CreateBucketConfiguration.
 s3_result<create_bucket_configuration> parse_create_bucket_configuration(std::string_view body);
 
+// --- Multipart upload ---
+
+std::string initiate_multipart_xml(std::string_view bucket, std::string_view key,
+                                   std::string_view upload_id);
+// etag quoted, as in the ETag header.
+std::string complete_multipart_xml(std::string_view location, std::string_view bucket,
+                                   std::string_view key, std::string_view etag);
+
+struct requested_part {
+  uint32_t part_number = 0;
+  std::string etag;  // without quotes
+};
+// MalformedXML when not a CompleteMultipartUpload document with at least one
+// Part of a PartNumber (1..10000) and an ETag.
+s3_result<std::vector<requested_part>> parse_complete_multipart(std::string_view body);
+
+struct listed_part {
+  uint32_t part_number = 0;
+  uint64_t last_modified_msec = 0;
+  std::string etag;  // quoted
+  uint64_t size = 0;
+};
+struct list_parts_result {
+  std::string bucket;
+  std::string key;
+  std::string upload_id;
+  uint32_t part_number_marker = 0;
+  std::optional<uint32_t> next_part_number_marker;
+  uint32_t max_parts = 1000;
+  bool is_truncated = false;
+  owner initiator;
+  std::vector<listed_part> parts;
+};
+std::string list_parts_xml(const list_parts_result& r);
+
 }  // namespace garage::s3

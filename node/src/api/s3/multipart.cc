@@ -1,0 +1,196 @@
+// Multipart upload: CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
+// AbortMultipartUpload and ListParts (model/multipart_ops.h holds the data
+// side). ListMultipartUploads and UploadPartCopy are not implemented yet.
+#include "api/s3/body_reader.h"
+#include "api/s3/object_headers.h"
+#include "api/s3/request_context.h"
+#include "api/s3/s3_xml.h"
+#include "model/multipart_ops.h"
+#include "model/object_ops.h"
+#include "util/clock.h"
+#include "util/encoding.h"
+#include "util/random.h"
+
+namespace garage::s3 {
+
+namespace {
+
+constexpr uint64_t kMinPartSize = 5ull << 20;
+constexpr size_t kMaxCompleteBody = 4 << 20;
+
+s3_error no_such_upload(const request_context& ctx) {
+  return make_error(s3_errc::no_such_upload, {}, ctx.resource());
+}
+
+// Loads the upload named by ?uploadId, mapping "not there" to NoSuchUpload.
+http::task<s3_result<model::upload_info>> load_upload(request_context& ctx) {
+  if (!ctx.req.upload_id) co_return no_such_upload(ctx);
+  auto up = co_await blocking(ctx, [&] {
+    return model::get_upload(ctx.store, ctx.bucket_id, ctx.req.key, *ctx.req.upload_id);
+  });
+  if (!up) {
+    if (up.error().code == errc::not_found) co_return no_such_upload(ctx);
+    co_return from_error(up.error(), ctx.resource());
+  }
+  co_return std::move(*up);
+}
+
+// An attempt id that orders by time and does not collide between two uploads
+// of the same part in the same millisecond.
+uint64_t new_attempt() {
+  auto r = random_bytes(2);
+  return (now_msec() << 16) | (uint64_t(uint8_t(r[0])) << 8) | uint8_t(r[1]);
+}
+
+}  // namespace
+
+s3_task<void> handle_create_multipart_upload(request_context& ctx) {
+  auto headers = stored_headers(ctx.ex.head().headers);
+  if (!headers) co_return std::move(headers).error();
+  auto id = co_await blocking(ctx, [&] {
+    return model::begin_upload(ctx.store, ctx.bucket_id, ctx.req.key, true, std::move(*headers));
+  });
+  if (!id) co_return from_error(id.error(), ctx.resource());
+  co_return co_await respond_xml(ctx, initiate_multipart_xml(ctx.req.bucket, ctx.req.key, *id));
+}
+
+s3_task<void> handle_upload_part(request_context& ctx) {
+  if (ctx.ex.head().headers.has("x-amz-copy-source")) {
+    co_return make_error(s3_errc::not_implemented, "UploadPartCopy is not implemented",
+                         ctx.resource());
+  }
+  auto up = co_await load_upload(ctx);
+  if (!up) co_return std::move(up).error();
+  auto made = body_reader::make(ctx);
+  if (!made) co_return std::move(made).error();
+  body_reader& body = **made;
+  if (body.declared_size() && *body.declared_size() > kMaxObjectPartSize) {
+    co_return make_error(s3_errc::entity_too_large, {}, ctx.resource());
+  }
+  const uint32_t part = *ctx.req.part_number;
+  const uint64_t attempt = new_attempt();
+  const std::string upload_id = *ctx.req.upload_id;
+  auto stored = co_await store_blocks(ctx, body, upload_id, {}, part, attempt);
+  if (!stored) co_return std::move(stored).error();
+  if (auto f = body.finish(); !f) co_return std::move(f).error();
+  model::part_info info{hex_encode(body.md5()), body.bytes_read()};
+  auto added = co_await blocking(ctx, [&] {
+    return model::add_part(ctx.store, upload_id, ctx.bucket_id, ctx.req.key, {part, attempt}, info);
+  });
+  if (!added) co_return from_error(added.error(), ctx.resource());
+  auto h = ctx.response(200);
+  h.headers.set("etag", "\"" + info.etag + "\"");
+  auto r = co_await ctx.ex.respond(std::move(h), {});
+  if (!r) co_return make_error(s3_errc::internal_error, r.error().message);
+  co_return s3_result<void>();
+}
+
+s3_task<void> handle_complete_multipart_upload(request_context& ctx) {
+  auto reader = body_reader::make(ctx);
+  if (!reader) co_return std::move(reader).error();
+  auto body = co_await (*reader)->read_all(kMaxCompleteBody);
+  if (!body) co_return std::move(body).error();
+  auto requested = parse_complete_multipart(*body);
+  if (!requested) co_return std::move(requested).error();
+  auto up = co_await load_upload(ctx);
+  if (!up) co_return std::move(up).error();
+
+  // The latest attempt of each part with the ETag the client names.
+  std::vector<model::part_key> chosen;
+  std::string md5s;
+  uint64_t size = 0;
+  for (size_t i = 0; i < requested->size(); ++i) {
+    const auto& rp = (*requested)[i];
+    if (i > 0 && rp.part_number <= (*requested)[i - 1].part_number) {
+      co_return make_error(s3_errc::invalid_part_order, {}, ctx.resource());
+    }
+    const model::part_key* found = nullptr;
+    const model::part_info* info = nullptr;
+    for (const auto& [k, p] : up->blocks.parts) {
+      if (k.part_number == rp.part_number && p.etag == rp.etag) {
+        found = &k;
+        info = &p;
+      }
+    }
+    if (!found) {
+      co_return make_error(s3_errc::invalid_part,
+                           "Part " + std::to_string(rp.part_number) +
+                               " was not uploaded or its ETag does not match",
+                           ctx.resource());
+    }
+    if (i + 1 < requested->size() && info->size < kMinPartSize) {
+      co_return make_error(s3_errc::entity_too_small,
+                           "Part " + std::to_string(rp.part_number) +
+                               " is smaller than 5 MiB and is not the last part",
+                           ctx.resource());
+    }
+    chosen.push_back(*found);
+    auto raw = hex_decode(info->etag);
+    md5s += raw ? *raw : std::string();
+    size += info->size;
+  }
+  model::object_meta meta;
+  meta.size = size;
+  meta.etag = hex_encode(md5(md5s)) + "-" + std::to_string(chosen.size());
+  meta.headers = up->upload.meta.headers;
+  auto done = co_await blocking(ctx, [&] {
+    return model::complete_multipart(ctx.store, ctx.bucket_id, ctx.req.key, *ctx.req.upload_id,
+                                     chosen, meta);
+  });
+  if (!done) {
+    if (done.error().code == errc::not_found) co_return no_such_upload(ctx);
+    co_return from_error(done.error(), ctx.resource());
+  }
+  std::string location = "/" + ctx.req.bucket + "/" + uri_encode(ctx.req.key, true);
+  co_return co_await respond_xml(
+      ctx, complete_multipart_xml(location, ctx.req.bucket, ctx.req.key, "\"" + meta.etag + "\""));
+}
+
+s3_task<void> handle_abort_multipart_upload(request_context& ctx) {
+  auto up = co_await load_upload(ctx);
+  if (!up) co_return std::move(up).error();
+  auto aborted = co_await blocking(ctx, [&] {
+    return model::abort_upload(ctx.store, ctx.bucket_id, ctx.req.key, *ctx.req.upload_id);
+  });
+  if (!aborted) co_return from_error(aborted.error(), ctx.resource());
+  co_return co_await respond_empty(ctx, 204);
+}
+
+s3_task<void> handle_list_parts(request_context& ctx) {
+  auto up = co_await load_upload(ctx);
+  if (!up) co_return std::move(up).error();
+  auto number = [](std::optional<std::string_view> v, uint32_t dflt) -> std::optional<uint32_t> {
+    if (!v) return dflt;
+    if (v->empty() || v->size() > 6) return std::nullopt;
+    uint32_t n = 0;
+    for (char c : *v) {
+      if (c < '0' || c > '9') return std::nullopt;
+      n = n * 10 + static_cast<uint32_t>(c - '0');
+    }
+    return n;
+  };
+  auto marker = number(ctx.req.param("part-number-marker"), 0);
+  auto max_parts = number(ctx.req.param("max-parts"), 1000);
+  if (!marker || !max_parts) {
+    co_return make_error(s3_errc::invalid_argument, "Invalid part-number-marker or max-parts");
+  }
+  list_parts_result r;
+  r.bucket = ctx.req.bucket;
+  r.key = ctx.req.key;
+  r.upload_id = *ctx.req.upload_id;
+  r.part_number_marker = *marker;
+  r.max_parts = std::min<uint32_t>(*max_parts, 1000);
+  r.initiator = owner{ctx.key->id, ctx.key->name.value};
+  for (const auto& [k, p] : model::latest_parts(up->blocks)) {
+    if (k.part_number <= *marker) continue;
+    if (r.parts.size() == r.max_parts) {
+      r.is_truncated = true;
+      break;
+    }
+    r.parts.push_back({k.part_number, k.attempt >> 16, "\"" + p.etag + "\"", p.size});
+  }
+  if (r.is_truncated && !r.parts.empty()) r.next_part_number_marker = r.parts.back().part_number;
+  co_return co_await respond_xml(ctx, list_parts_xml(r));
+}
+
+}  // namespace garage::s3
