@@ -84,8 +84,9 @@ api_result<reply> handle(model::store& s, const delete_bucket_request& r) {
   auto d = model::delete_bucket(s, r.id);
   if (!d) {
     if (d.error().code == errc::conflict) {
-      return api_error{409, "BucketNotEmpty",
-                       fmt::format("bucket {} is not empty: delete its objects and uploads first", r.id)};
+      return api_error{
+          409, "BucketNotEmpty",
+          fmt::format("bucket {} is not empty: delete its objects and uploads first", r.id)};
     }
     return from_model_error(d.error(), subject::bucket);
   }
