@@ -22,8 +22,8 @@ struct bucket {
   uint64_t created_msec = 0;
   // Monotonic: a deleted bucket keeps only its id, so that it stays deleted.
   bool deleted = false;
-  crdt::lww_map<std::string, bool> aliases;             // global alias → active
-  crdt::lww_map<std::string, bucket_permission> keys;   // access key id → permission
+  crdt::lww_map<std::string, bool> aliases;            // global alias → active
+  crdt::lww_map<std::string, bucket_permission> keys;  // access key id → permission
 
   std::string partition_key() const { return id; }
   std::string sort_key() const { return {}; }

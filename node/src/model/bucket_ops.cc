@@ -73,7 +73,8 @@ result<std::string> resolve_alias(store& s, std::string_view name) {
 
 result<bucket> get_bucket(store& s, std::string_view bucket_id) {
   GARAGE_ASSIGN_OR_RETURN(auto b, s.buckets().get(bucket_id, ""));
-  if (!b || b->deleted) return error(errc::not_found, fmt::format("bucket {} not found", bucket_id));
+  if (!b || b->deleted)
+    return error(errc::not_found, fmt::format("bucket {} not found", bucket_id));
   return std::move(*b);
 }
 
@@ -135,18 +136,7 @@ result<void> delete_bucket(store& s, std::string_view bucket_id) {
 }
 
 result<std::vector<bucket>> list_buckets(store& s) {
-  std::vector<bucket> out;
-  std::string cursor;
-  while (true) {
-    std::string last;
-    GARAGE_ASSIGN_OR_RETURN(auto page, s.buckets().scan_all(cursor, 1000, &last));
-    for (auto& b : page) {
-      if (!b.deleted) out.push_back(std::move(b));
-    }
-    if (page.size() < 1000) break;
-    cursor = last;
-  }
-  return out;
+  return scan_entries(s.buckets(), [](const bucket& b) { return !b.deleted; });
 }
 
 result<void> add_alias(store& s, std::string_view bucket_id, std::string_view name) {
@@ -183,30 +173,39 @@ result<void> remove_alias(store& s, std::string_view bucket_id, std::string_view
   return tx->commit();
 }
 
-result<void> allow_key(store& s, std::string_view bucket_id, std::string_view key_id,
-                       bucket_permission perm) {
+namespace {
+
+// Reads the key's permission on the bucket, changes it and writes both sides.
+template <class Change>
+result<void> change_permission(store& s, std::string_view bucket_id, std::string_view key_id,
+                               Change change) {
   auto tx = s.db().begin();
   GARAGE_ASSIGN_OR_RETURN(auto b, live_bucket(s, *tx, bucket_id));
   GARAGE_ASSIGN_OR_RETURN(auto k, live_key(s, *tx, key_id));
   bucket_permission p = k.permission_on(b.id);
-  p.read |= perm.read;
-  p.write |= perm.write;
-  p.owner |= perm.owner;
+  change(p);
   GARAGE_TRY(set_permission(s, *tx, b, k, p));
   return tx->commit();
 }
 
+}  // namespace
+
+result<void> allow_key(store& s, std::string_view bucket_id, std::string_view key_id,
+                       bucket_permission perm) {
+  return change_permission(s, bucket_id, key_id, [&](bucket_permission& p) {
+    p.read |= perm.read;
+    p.write |= perm.write;
+    p.owner |= perm.owner;
+  });
+}
+
 result<void> deny_key(store& s, std::string_view bucket_id, std::string_view key_id,
                       bucket_permission perm) {
-  auto tx = s.db().begin();
-  GARAGE_ASSIGN_OR_RETURN(auto b, live_bucket(s, *tx, bucket_id));
-  GARAGE_ASSIGN_OR_RETURN(auto k, live_key(s, *tx, key_id));
-  bucket_permission p = k.permission_on(b.id);
-  p.read &= !perm.read;
-  p.write &= !perm.write;
-  p.owner &= !perm.owner;
-  GARAGE_TRY(set_permission(s, *tx, b, k, p));
-  return tx->commit();
+  return change_permission(s, bucket_id, key_id, [&](bucket_permission& p) {
+    p.read &= !perm.read;
+    p.write &= !perm.write;
+    p.owner &= !perm.owner;
+  });
 }
 
 }  // namespace garage::model

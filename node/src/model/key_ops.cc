@@ -62,17 +62,8 @@ result<access_key> get_key(store& s, std::string_view id) {
 }
 
 result<std::vector<access_key>> list_keys(store& s) {
-  std::vector<access_key> out;
-  std::string cursor;
-  while (true) {
-    std::string last;
-    GARAGE_ASSIGN_OR_RETURN(auto page, s.keys().scan_all(cursor, 1000, &last));
-    for (auto& k : page) {
-      if (!k.deleted) out.push_back(std::move(k));
-    }
-    if (page.size() < 1000) break;
-    cursor = last;
-  }
+  GARAGE_ASSIGN_OR_RETURN(auto out,
+                          scan_entries(s.keys(), [](const access_key& k) { return !k.deleted; }));
   std::sort(out.begin(), out.end(),
             [](const access_key& a, const access_key& b) { return a.id < b.id; });
   return out;
@@ -91,8 +82,8 @@ result<access_key> find_key(store& s, std::string_view pattern) {
     return error(errc::not_found, fmt::format("no access key matches {}", pattern));
   }
   if (matches.size() > 1) {
-    return error(errc::invalid_argument,
-                 fmt::format("{} access keys match {}; give more of the id", matches.size(), pattern));
+    return error(errc::invalid_argument, fmt::format("{} access keys match {}; give more of the id",
+                                                     matches.size(), pattern));
   }
   return std::move(matches.front());
 }

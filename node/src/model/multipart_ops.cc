@@ -69,7 +69,8 @@ result<std::string> complete_multipart(store& s, std::string_view bucket_id, std
   final_version.key = std::string(key);
   for (const auto& part : chosen) {
     if (!up.blocks.parts.count(part)) {
-      return error(errc::invalid_argument, fmt::format("part {} was not uploaded", part.part_number));
+      return error(errc::invalid_argument,
+                   fmt::format("part {} was not uploaded", part.part_number));
     }
     for (const auto& [loc, b] : up.blocks.blocks) {
       if (loc.part_number == part.part_number && loc.attempt == part.attempt) {

@@ -42,10 +42,10 @@ struct object_version {
   std::string id;          // version id (hex); also the version table key for block data
   uint64_t timestamp = 0;  // CRDT timestamp (ms, hybrid)
   version_state state = version_state::uploading;
-  bool multipart = false;    // an uploading multipart upload
+  bool multipart = false;                  // an uploading multipart upload
   version_data data = version_data::none;  // set when complete
-  object_meta meta;          // set when complete (for uploading: the headers given at start)
-  std::string inline_data;   // data == inline_bytes
+  object_meta meta;         // set when complete (for uploading: the headers given at start)
+  std::string inline_data;  // data == inline_bytes
 
   bool is_complete() const { return state == version_state::complete; }
   // Complete and not a delete marker: what GET serves.

@@ -13,7 +13,8 @@ namespace {
 result<void> make_dir(const std::string& path, const char* what) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
-  if (ec) return error(errc::io_error, fmt::format("cannot create {} {}: {}", what, path, ec.message()));
+  if (ec)
+    return error(errc::io_error, fmt::format("cannot create {} {}: {}", what, path, ec.message()));
   return ok();
 }
 
@@ -37,7 +38,8 @@ result<std::unique_ptr<store>> store::open(const config& cfg) {
   std::unique_ptr<store> s(new store(cfg));
   GARAGE_TRY(make_dir(cfg.metadata_dir, "metadata_dir"));
   GARAGE_TRY(make_dir(cfg.data_dir, "data_dir"));
-  GARAGE_ASSIGN_OR_RETURN(s->db_, db::database::open(cfg.metadata_dir + "/db", {cfg.metadata_fsync}));
+  GARAGE_ASSIGN_OR_RETURN(s->db_,
+                          db::database::open(cfg.metadata_dir + "/db", {cfg.metadata_fsync}));
   GARAGE_ASSIGN_OR_RETURN(s->node_id_, load_node_id(*s->db_));
   hash256 self;
   hash256::from_hex(s->node_id_, self);

@@ -39,8 +39,8 @@ class store {
   object_table& objects() { return *objects_; }
 
   // One pass of background maintenance: aborts single-part uploads idle for
-  // upload_timeout_secs (no block added for that long), drops old tombstones, deletes unreferenced blocks
-  // after block_gc_delay_secs. Returns a one-line summary for the log.
+  // upload_timeout_secs (no block added for that long), drops old tombstones, deletes unreferenced
+  // blocks after block_gc_delay_secs. Returns a one-line summary for the log.
   result<std::string> maintenance(uint64_t now_msec);
 
  private:

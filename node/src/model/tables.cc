@@ -16,8 +16,7 @@ result<void> block_ref_schema::updated(db::transaction& tx, const block_ref* old
   return ok();
 }
 
-result<void> version_schema::updated(db::transaction& tx, const version* old,
-                                     const version& now) {
+result<void> version_schema::updated(db::transaction& tx, const version* old, const version& now) {
   if (now.deleted) {
     if (!old || old->deleted) return ok();
     std::set<hash256> seen;

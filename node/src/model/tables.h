@@ -11,6 +11,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "block/block_manager.h"
 #include "model/block_ref.h"
@@ -66,6 +67,23 @@ struct object_schema {
   result<void> updated(db::transaction& tx, const object* old, const object& now);
 };
 using object_table = table::table<object_schema>;
+
+// Every entry of a (small) table that `keep` accepts, read in pages.
+template <class Table, class Keep>
+result<std::vector<typename Table::entry>> scan_entries(Table& t, Keep keep) {
+  std::vector<typename Table::entry> out;
+  std::string cursor;
+  constexpr size_t kPage = 1000;
+  while (true) {
+    std::string last;
+    GARAGE_ASSIGN_OR_RETURN(auto page, t.scan_all(cursor, kPage, &last));
+    for (auto& e : page) {
+      if (keep(e)) out.push_back(std::move(e));
+    }
+    if (page.size() < kPage) return out;
+    cursor = last;
+  }
+}
 
 // What an object entry contributes to its bucket's counters.
 bucket_counts counts_of(const object* o);
