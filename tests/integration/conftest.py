@@ -31,15 +31,28 @@ def garage_binary():
 
 @pytest.fixture(scope="module")
 def node(garage_binary, request):
-    """A started node shared by the tests of one module; it must survive them all."""
+    """A started node shared by the tests of one module (module NODE_CONFIG overrides)."""
     overrides = getattr(request.module, "NODE_CONFIG", None)
     n = harness.garage_node(config_overrides=overrides)
     yield n
-    alive = n.running()
-    tail = n.log_tail()
     n.close()
-    if not alive:
-        pytest.fail(f"garage died during {request.module.__name__}:\n{tail}", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _node_survives(request):
+    """Fails the test (at teardown) if the module's node died during it, then
+    restarts the node on the same directory so that the next tests still run."""
+    yield
+    if "node" not in request.fixturenames:
+        return
+    n = request.getfixturevalue("node")
+    if n.proc is not None and not n.running():
+        tail = n.log_tail()
+        try:
+            n.start()
+        except harness.node_error as e:
+            tail += f"\n(restart failed too: {e})"
+        pytest.fail(f"garage died during {request.node.name}:\n{tail}", pytrace=False)
 
 
 @pytest.fixture(scope="module")

@@ -542,20 +542,49 @@ class garage_node:
 # -- small helpers shared by the tests ----------------------------------------
 
 def run(cmd: list[str], *, env: dict | None = None, timeout: float = 300, cwd=None,
-        check: bool = True, input: bytes | None = None) -> subprocess.CompletedProcess:
-    """Runs a client command; on failure raises AssertionError with its output."""
-    try:
-        p = subprocess.run(cmd, env=env, cwd=cwd, input=input, capture_output=True,
-                           timeout=timeout)
-    except subprocess.TimeoutExpired as e:
-        raise AssertionError(f"timed out after {timeout}s: {' '.join(map(str, cmd))}\n"
-                             f"stdout: {e.stdout!r:.2000}\nstderr: {e.stderr!r:.2000}")
-    if check and p.returncode != 0:
+        check: bool = True, input: bytes | None = None,
+        node: "garage_node | None" = None) -> subprocess.CompletedProcess:
+    """Runs a client command; on failure raises AssertionError with its output.
+
+    With `node`, the command is stopped as soon as that node's process dies
+    (clients such as restic would otherwise retry for minutes), and the
+    error carries the node's log tail.
+    """
+    shown = " ".join(map(str, cmd))
+    p = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.PIPE if input else
+                         subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    deadline = time.monotonic() + timeout
+    pending_input = input
+    while True:
+        try:
+            out, err = p.communicate(pending_input, timeout=0.5)
+            break
+        except subprocess.TimeoutExpired:
+            pending_input = None
+            why = None
+            if time.monotonic() > deadline:
+                why = f"timed out after {timeout}s"
+            elif node is not None and node.proc is not None and not node.running():
+                why = f"garage died while it ran:\n{node.log_tail()}"
+            if why:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.pid, signal.SIGKILL)
+                out, err = p.communicate()
+                raise AssertionError(
+                    f"{why}\ncommand: {shown}\n"
+                    f"stdout: {out.decode(errors='replace')[-2000:]}\n"
+                    f"stderr: {err.decode(errors='replace')[-2000:]}")
+    cp = subprocess.CompletedProcess(cmd, p.returncode, out, err)
+    if check and cp.returncode != 0:
+        dead = ""
+        if node is not None and node.proc is not None and not node.running():
+            dead = f"\ngarage died:\n{node.log_tail()}"
         raise AssertionError(
-            f"command failed (rc={p.returncode}): {' '.join(map(str, cmd))}\n"
-            f"stdout: {p.stdout.decode(errors='replace')[-3000:]}\n"
-            f"stderr: {p.stderr.decode(errors='replace')[-3000:]}")
-    return p
+            f"command failed (rc={cp.returncode}): {shown}\n"
+            f"stdout: {out.decode(errors='replace')[-3000:]}\n"
+            f"stderr: {err.decode(errors='replace')[-3000:]}{dead}")
+    return cp
 
 
 def make_tree(root: Path, files: dict[str, int], seed: int = 0) -> dict[str, bytes]:

@@ -62,7 +62,7 @@ def test_awscli(node, cred, bucket, tmp_path, home):
     env = cred.aws_env(base_env(home))
 
     def a(*args, **kw):
-        return run([aws, *cred.aws_args(), *args], env=env, timeout=300, **kw)
+        return run([aws, *cred.aws_args(), *args], env=env, timeout=300, node=node, **kw)
 
     src = tmp_path / "src"
     make_tree(src, TREE, seed=1)
@@ -124,7 +124,7 @@ def test_s3cmd(node, cred, tmp_path, home):
     env = base_env(home)
 
     def s(*args, **kw):
-        return run([s3cmd, "-c", str(cfg), *args], env=env, timeout=300, **kw)
+        return run([s3cmd, "-c", str(cfg), *args], env=env, timeout=300, node=node, **kw)
 
     b = f"s3cmd-{uuid.uuid4().hex[:8]}"
     src = tmp_path / "src"
@@ -160,7 +160,7 @@ def test_rclone(node, cred, bucket, tmp_path, home):
 
     def rc(*args, **kw):
         return run([rclone, "--retries", "1", "--low-level-retries", "2", "--contimeout", "10s",
-                    "--timeout", "60s", *args], env=env, timeout=300, **kw)
+                    "--timeout", "60s", *args], env=env, timeout=300, node=node, **kw)
 
     src = tmp_path / "src"
     make_tree(src, TREE, seed=3)
@@ -195,7 +195,7 @@ def test_restic(node, cred, bucket, tmp_path, home):
     env = cred.restic_env(bucket, prefix="repo", base=base_env(home))
 
     def r(*args, **kw):
-        return run([restic, *cred.restic_args(), *args], env=env, timeout=600, **kw)
+        return run([restic, *cred.restic_args(), *args], env=env, timeout=600, node=node, **kw)
 
     data = tmp_path / "data"
     files = {f"d{i % 4}/file{i:02d}.bin": (i * 97_531) % (3 << 20) + i for i in range(24)}
@@ -224,5 +224,6 @@ def test_restic(node, cred, bucket, tmp_path, home):
     assert tree_digest(target2 / data.relative_to("/")) == tree_digest(data)
     # A wrong password is refused.
     bad = dict(env, RESTIC_PASSWORD="wrong")
-    p = run([restic, *cred.restic_args(), "snapshots"], env=bad, timeout=120, check=False)
+    p = run([restic, *cred.restic_args(), "snapshots"], env=bad, timeout=120, check=False,
+            node=node)
     assert p.returncode != 0

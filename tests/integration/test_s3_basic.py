@@ -115,6 +115,45 @@ def test_put_get_head_delete(s3, bucket, size):
     assert s3.delete_object(Bucket=bucket, Key=key)["ResponseMetadata"]["HTTPStatusCode"] == 204
 
 
+def test_empty_put_then_put_on_same_connection(cred, bucket):
+    """boto3 sends `Expect: 100-continue` on every PutObject. If the server
+    answers an empty one with its final status and no `100 Continue`, botocore
+    keeps that status line for the next request on the same connection and
+    mis-parses its response (it then waits for its read timeout). AWS sends
+    `100 Continue` here; so must we."""
+    s3 = cred.boto3_client(read_timeout=10)
+    s3.put_object(Bucket=bucket, Key="empty", Body=b"")
+    try:
+        s3.put_object(Bucket=bucket, Key="next", Body=b"1234567")
+        s3.put_object(Bucket=bucket, Key="empty2", Body=b"")
+        s3.put_object(Bucket=bucket, Key="next2", Body=b"7654321")
+    except Exception as e:  # ReadTimeoutError: the response was mis-parsed
+        pytest.fail(f"PutObject after an empty PutObject on the same connection failed: {e!r}")
+    assert s3.get_object(Bucket=bucket, Key="next")["Body"].read() == b"1234567"
+    assert s3.get_object(Bucket=bucket, Key="empty2")["ContentLength"] == 0
+
+
+def test_expect_continue_on_empty_body(cred, bucket):
+    """The wire-level form of the test above."""
+    import socket
+
+    path = f"/{bucket}/e"
+    url = cred.node.s3_endpoint + path
+    h = cred.signed_headers("PUT", url, {"Content-Length": "0", "Expect": "100-continue"},
+                            hashlib.sha256(b"").hexdigest())
+    with socket.create_connection(("127.0.0.1", cred.node.s3_port), timeout=10) as s:
+        s.sendall((f"PUT {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items())
+                   + "\r\n").encode())
+        got = b""
+        while b"\r\n\r\n" not in got:
+            d = s.recv(4096)
+            if not d:
+                break
+            got += d
+    assert got.startswith(b"HTTP/1.1 100 Continue\r\n"), (
+        f"no 100 Continue before the final answer to an empty PUT with Expect: {got[:200]!r}")
+
+
 def test_metadata_and_content_type(s3, bucket):
     meta = {"color": "blue", "camelcase": "Value With Spaces", "n": "42"}
     s3.put_object(Bucket=bucket, Key="m", Body=b"hello", ContentType="text/x-test; charset=utf-8",
@@ -161,8 +200,8 @@ def test_ranges(s3, bucket, size):
     assert get("bytes=0-0") == (data[:1], f"bytes 0-0/{size}", 1)
     assert get("bytes=10-") == (data[10:], f"bytes 10-{size - 1}/{size}", size - 10)
     assert get("bytes=-100") == (data[-100:], f"bytes {size - 100}-{size - 1}/{size}", 100)
-    mid = size // 2
-    assert get(f"bytes={mid - 3000}-{mid + 3000}")[0] == data[mid - 3000:mid + 3001]
+    a, b = size // 4, size * 3 // 4
+    assert get(f"bytes={a}-{b}") == (data[a:b + 1], f"bytes {a}-{b}/{size}", b - a + 1)
     # End past the size is clamped.
     assert get(f"bytes={size - 5}-{size + 1000}") == (
         data[-5:], f"bytes {size - 5}-{size - 1}/{size}", 5)
@@ -183,7 +222,8 @@ def test_head_with_range(s3, bucket):
     r = s3.head_object(Bucket=bucket, Key="h", Range="bytes=2-4")
     assert r["ResponseMetadata"]["HTTPStatusCode"] == 206
     assert r["ContentLength"] == 3
-    assert r["ContentRange"] == "bytes 2-4/10"
+    # botocore's HeadObject model has no ContentRange member: read the header.
+    assert r["ResponseMetadata"]["HTTPHeaders"].get("content-range") == "bytes 2-4/10"
 
 
 # -- conditional requests --------------------------------------------------------
