@@ -3,6 +3,7 @@
 // verified on the blocking pool, then written), never whole in memory.
 #include <array>
 
+#include "api/common/background.h"
 #include "api/s3/conditional.h"
 #include "api/s3/range.h"
 #include "api/s3/request_context.h"
@@ -54,17 +55,28 @@ s3_task<void> stream_blocks(request_context& ctx, const model::version& ver, uin
   for (const auto& [loc, b] : ver.blocks) {
     uint64_t block_end = pos + b.size;
     if (block_end > start && pos < end) {
-      pieces.push_back({b.hash, b.size, start > pos ? start - pos : 0,
-                        std::min<uint64_t>(b.size, end - pos)});
+      pieces.push_back(
+          {b.hash, b.size, start > pos ? start - pos : 0, std::min<uint64_t>(b.size, end - pos)});
     }
     pos = block_end;
   }
+  // The next block is read (and verified) on the blocking pool while this one
+  // is written to the socket.
+  using read_job = http::background<result<std::string>>;
+  block::block_manager* blocks = &ctx.store.blocks();
+  auto fetch = [&ctx, blocks](hash256 id) {
+    return read_job::start(ctx.rt, [blocks, id] { return blocks->get(id); });
+  };
+  read_job next;
+  if (!pieces.empty()) next = fetch(pieces[0].hash);
   s3_result<void> outcome;
   for (size_t i = 0; i < pieces.size() && outcome; ++i) {
-    const hash256 id = pieces[i].hash;
-    auto data = co_await blocking(ctx, [&ctx, id] { return ctx.store.blocks().get(id); });
+    co_await next.wait();
+    auto data = next.take();
+    if (i + 1 < pieces.size()) next = fetch(pieces[i + 1].hash);
     outcome = co_await write_piece(ctx, data, pieces[i].size, pieces[i].from, pieces[i].to);
   }
+  if (next.valid()) co_await next.wait();  // the job must not outlive this frame's state
   co_return outcome;
 }
 

@@ -4,6 +4,7 @@
 // the object flips to the new version only once every block is stored and the
 // digests are checked. Any failure aborts the version, which releases its
 // blocks.
+#include "api/common/background.h"
 #include "api/s3/body_reader.h"
 #include "api/s3/object_headers.h"
 #include "api/s3/request_context.h"
@@ -29,7 +30,24 @@ s3_task<void> respond_put(request_context& ctx, const std::string& etag) {
 
 s3_task<void> store_blocks(request_context& ctx, body_reader& body, const std::string& version_id,
                            std::string first, uint32_t part_number, uint64_t attempt) {
+  // Each full block is hashed and stored on the blocking pool while the next
+  // one arrives from the network: at most two blocks of a request in memory.
+  using store_job = http::background<result<void>>;
   const uint64_t block_size = ctx.cfg.block_size;
+  model::store* store = &ctx.store;
+  auto start_store = [&](std::string data, uint64_t offset) {
+    return store_job::start(
+        ctx.rt,
+        [store, data = std::move(data), offset, version_id, bucket_id = ctx.bucket_id,
+         key = ctx.req.key, part_number, attempt]() -> result<void> {
+          hash256 id = blake2b_256(data);
+          GARAGE_TRY(store->blocks().put(id, data));
+          return model::add_block(*store, version_id, bucket_id, key,
+                                  model::block_location{part_number, attempt, offset},
+                                  model::version_block{id, data.size()});
+        });
+  };
+  store_job inflight;
   uint64_t offset = 0;
   std::string buf = std::move(first);
   s3_result<void> outcome;
@@ -44,16 +62,23 @@ s3_task<void> store_blocks(request_context& ctx, body_reader& body, const std::s
       outcome = make_error(s3_errc::entity_too_large, {}, ctx.resource());
       break;
     }
-    auto stored = co_await blocking(ctx, [&]() -> result<void> {
-      hash256 id = blake2b_256(buf);
-      GARAGE_TRY(ctx.store.blocks().put(id, buf));
-      return model::add_block(ctx.store, version_id, ctx.bucket_id, ctx.req.key,
-                              model::block_location{part_number, attempt, offset},
-                              model::version_block{id, buf.size()});
-    });
-    if (!stored) outcome = from_error(stored.error(), ctx.resource());
-    offset += buf.size();
-    buf.clear();
+    if (inflight.valid()) {
+      co_await inflight.wait();
+      auto stored = inflight.take();
+      if (!stored) {
+        outcome = from_error(stored.error(), ctx.resource());
+        break;
+      }
+    }
+    uint64_t size = buf.size();
+    inflight = start_store(std::move(buf), offset);
+    buf = std::string();
+    offset += size;
+  }
+  if (inflight.valid()) {
+    co_await inflight.wait();
+    auto stored = inflight.take();
+    if (!stored && outcome) outcome = from_error(stored.error(), ctx.resource());
   }
   co_return outcome;
 }
