@@ -133,6 +133,8 @@ def test_kill9_during_concurrent_puts(garage_binary, run_secs):
         acked = sum(w.acked for w in writers)
         assert acked > 0, "no PUT was acknowledged before the kill: nothing was tested"
 
+        in_flight_at_kill = sum(1 for w in writers for h in w.history.values() if h and not h[-1][1])
+        print(f"kill -9 after {acked} acknowledged PUTs, {in_flight_at_kill} in flight")
         n.start()
         s3 = cred.boto3_client()
         got = read_all(s3, "crash")
