@@ -2,6 +2,7 @@
 
 #include <prometheus/registry.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -22,7 +23,12 @@
 namespace garage {
 namespace {
 
-constexpr std::chrono::seconds kMaintenanceInterval{60};
+// One pass a minute, or more often when the configured delays are shorter
+// (tests use a GC delay of a second or two), but at most once a second.
+std::chrono::seconds maintenance_interval(const config& cfg) {
+  uint64_t s = std::min<uint64_t>({60, cfg.block_gc_delay_secs, cfg.upload_timeout_secs});
+  return std::chrono::seconds(std::max<uint64_t>(1, s));
+}
 
 int fail(const std::string& message) {
   LOG_ERROR("{}", message);
@@ -90,8 +96,8 @@ int run_server(const cli::options& opts) {
     LOG_INFO("Admin API listening on http://{}",
              listening_on(cfg.admin.api_bind_addr, admin_server.port()));
 
-    // Background maintenance: one pass a minute, off the I/O threads.
-    periodic maintenance(kMaintenanceInterval, [&store] {
+    // Background maintenance, off the I/O threads.
+    periodic maintenance(maintenance_interval((*store)->cfg()), [&store] {
       auto summary = (*store)->maintenance(now_msec());
       if (summary) {
         LOG_INFO("maintenance: {}", *summary);

@@ -275,7 +275,9 @@ void connection::begin_request() {
     body_done_ = true;
   }
   auto expect = head_.headers.get("expect");
-  continue_pending_ = !body_done_ && !http10_ && expect && iequals(*expect, "100-continue");
+  // Sent even for an empty body: botocore waits for the 100 before its empty
+  // PUT and otherwise misreads the next response on the connection.
+  continue_pending_ = !http10_ && expect && iequals(*expect, "100-continue");
   body_in_ = 0;
 
   out_ = out_state::none;
@@ -372,7 +374,6 @@ task<void> connection::close(bool linger) {
 // ---- connection: the request body -----------------------------------------
 
 task<result<size_t>> connection::read_body(std::span<char> out) {
-  if (body_done_ || out.empty()) co_return size_t{0};
   if (broken_) co_return error(errc::io_error, "connection closed");
   error_code ec;
   if (continue_pending_) {
@@ -387,6 +388,7 @@ task<result<size_t>> connection::read_body(std::span<char> out) {
       }
     }
   }
+  if (body_done_ || out.empty()) co_return size_t{0};
   if (mode_ == body_mode::length) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(out.size(), body_left_));
     size_t got;
