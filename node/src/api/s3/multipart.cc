@@ -97,6 +97,7 @@ s3_task<void> handle_complete_multipart_upload(request_context& ctx) {
 
   // The latest attempt of each part with the ETag the client names.
   std::vector<model::part_key> chosen;
+  std::vector<uint64_t> sizes;
   std::string md5s;
   uint64_t size = 0;
   for (size_t i = 0; i < requested->size(); ++i) {
@@ -113,21 +114,25 @@ s3_task<void> handle_complete_multipart_upload(request_context& ctx) {
       }
     }
     if (!found) {
-      co_return make_error(s3_errc::invalid_part,
-                           "Part " + std::to_string(rp.part_number) +
-                               " was not uploaded or its ETag does not match",
-                           ctx.resource());
-    }
-    if (i + 1 < requested->size() && info->size < kMinPartSize) {
-      co_return make_error(s3_errc::entity_too_small,
-                           "Part " + std::to_string(rp.part_number) +
-                               " is smaller than 5 MiB and is not the last part",
-                           ctx.resource());
+      co_return make_error(
+          s3_errc::invalid_part,
+          "Part " + std::to_string(rp.part_number) + " was not uploaded or its ETag does not match",
+          ctx.resource());
     }
     chosen.push_back(*found);
+    sizes.push_back(info->size);
     auto raw = hex_decode(info->etag);
     md5s += raw ? *raw : std::string();
     size += info->size;
+  }
+  // Sizes are checked once every part is known to exist, as AWS does.
+  for (size_t i = 0; i + 1 < sizes.size(); ++i) {
+    if (sizes[i] < kMinPartSize) {
+      co_return make_error(s3_errc::entity_too_small,
+                           "Part " + std::to_string(chosen[i].part_number) +
+                               " is smaller than 5 MiB and is not the last part",
+                           ctx.resource());
+    }
   }
   model::object_meta meta;
   meta.size = size;

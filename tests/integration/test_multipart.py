@@ -1,0 +1,152 @@
+"""Multipart uploads: awscli switching to multipart by itself, rclone with a
+small upload cutoff, and boto3 for the protocol's rules and error cases
+(InvalidPart, InvalidPartOrder, EntityTooSmall, NoSuchUpload), part re-upload,
+abort releasing blocks."""
+
+from __future__ import annotations
+
+import filecmp
+import hashlib
+import os
+
+import pytest
+from botocore.exceptions import ClientError
+
+import harness
+from harness import run
+from test_clients import base_env, home, tool  # noqa: F401  (fixtures and helpers)
+
+MIB = 1 << 20
+
+
+def err(e: ClientError) -> tuple[str, int]:
+    return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def multipart_etag(parts: list[bytes]) -> str:
+    md5s = b"".join(hashlib.md5(p).digest() for p in parts)
+    return f'"{hashlib.md5(md5s).hexdigest()}-{len(parts)}"'
+
+
+def test_awscli_cp_switches_to_multipart(node, cred, bucket, tmp_path, home):  # noqa: F811
+    aws = tool("aws", ["/usr/bin/aws"])
+    env = cred.aws_env(base_env(home))
+    src = tmp_path / "big.bin"
+    src.write_bytes(os.urandom(21 * MIB))  # > 8 MiB: awscli uploads 3 parts
+    run([aws, *cred.aws_args(), "s3", "cp", str(src), f"s3://{bucket}/big.bin"], env=env,
+        timeout=300, node=node)
+    head = run([aws, *cred.aws_args(), "s3api", "head-object", "--bucket", bucket, "--key",
+                "big.bin"], env=env, node=node).stdout.decode()
+    assert "-3" in head, head  # a multipart ETag
+    down = tmp_path / "down.bin"
+    run([aws, *cred.aws_args(), "s3", "cp", f"s3://{bucket}/big.bin", str(down)], env=env,
+        timeout=300, node=node)
+    assert filecmp.cmp(src, down, shallow=False)
+
+
+def test_rclone_forced_multipart_and_check(node, cred, bucket, tmp_path, home):  # noqa: F811
+    rclone = tool("rclone", ["/usr/bin/rclone"])
+    env = cred.rclone_env("garage", base_env(home))
+    src = tmp_path / "src"
+    harness.make_tree(src, {"a.bin": 12 * MIB + 5, "b/c.bin": 6 * MIB, "d.txt": 10}, seed=7)
+    remote = f"garage:{bucket}/tree"
+    flags = ["--s3-upload-cutoff", "5M", "--s3-chunk-size", "5M"]
+    run([rclone, "copy", *flags, str(src), remote], env=env, timeout=300, node=node)
+    run([rclone, "check", str(src), remote], env=env, timeout=300, node=node)
+    back = tmp_path / "back"
+    run([rclone, "copy", remote, str(back)], env=env, timeout=300, node=node)
+    assert harness.tree_digest(src) == harness.tree_digest(back)
+
+
+def test_protocol_rules(s3, bucket):
+    key = "mp/object"
+    up = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType="text/x-test",
+                                    Metadata={"origin": "mp"})["UploadId"]
+    p1 = os.urandom(5 * MIB)
+    p2 = os.urandom(5 * MIB + 17)
+    p3 = os.urandom(1234)
+    e1 = s3.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=1, Body=p1)["ETag"]
+    # Part 2 first uploaded with other bytes, then again: the latest attempt counts.
+    s3.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=2, Body=os.urandom(5 * MIB))
+    e2 = s3.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=2, Body=p2)["ETag"]
+    e3 = s3.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=3, Body=p3)["ETag"]
+    assert e1 == f'"{hashlib.md5(p1).hexdigest()}"'
+
+    listed = s3.list_parts(Bucket=bucket, Key=key, UploadId=up)["Parts"]
+    assert [(p["PartNumber"], p["Size"]) for p in listed] == [(1, len(p1)), (2, len(p2)), (3, len(p3))]
+    page = s3.list_parts(Bucket=bucket, Key=key, UploadId=up, MaxParts=2)
+    assert page["IsTruncated"] and page["NextPartNumberMarker"] == 2
+    rest = s3.list_parts(Bucket=bucket, Key=key, UploadId=up, PartNumberMarker=2)["Parts"]
+    assert [p["PartNumber"] for p in rest] == [3]
+
+    # Not visible before completion.
+    with pytest.raises(ClientError) as ei:
+        s3.head_object(Bucket=bucket, Key=key)
+    assert err(ei.value)[1] == 404
+
+    def complete(parts):
+        return s3.complete_multipart_upload(
+            Bucket=bucket, Key=key, UploadId=up,
+            MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in parts]})
+
+    for parts, code in [
+        ([(2, e2), (1, e1)], "InvalidPartOrder"),
+        ([(1, e1), (2, e1)], "InvalidPart"),           # wrong ETag for part 2
+        ([(1, e1), (4, e3)], "InvalidPart"),           # never uploaded
+        ([(3, e3), (4, e3)], "InvalidPart"),
+    ]:
+        with pytest.raises(ClientError) as ei:
+            complete(parts)
+        assert err(ei.value)[0] == code, (parts, err(ei.value))
+    r = complete([(1, e1), (2, e2), (3, e3)])
+    assert r["ETag"] == multipart_etag([p1, p2, p3])
+    got = s3.get_object(Bucket=bucket, Key=key)
+    assert got["Body"].read() == p1 + p2 + p3
+    assert got["ETag"] == multipart_etag([p1, p2, p3])
+    assert got["ContentType"] == "text/x-test"
+    assert got["Metadata"] == {"origin": "mp"}
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix="mp/")["Contents"]
+    assert [(o["Key"], o["Size"]) for o in listed] == [(key, len(p1) + len(p2) + len(p3))]
+
+
+def test_entity_too_small_and_abort(node, s3, bucket):
+    key = "mp/small"
+    up = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    a = s3.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=1, Body=b"x" * 1000)["ETag"]
+    b = s3.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=2, Body=b"y" * 1000)["ETag"]
+    with pytest.raises(ClientError) as ei:
+        s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": a}, {"PartNumber": 2, "ETag": b}]})
+    assert err(ei.value) == ("EntityTooSmall", 400)
+    s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=up)
+    for call in (
+        lambda: s3.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=3, Body=b"z"),
+        lambda: s3.list_parts(Bucket=bucket, Key=key, UploadId=up),
+        lambda: s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=up),
+        lambda: s3.upload_part(Bucket=bucket, Key=key, UploadId="0" * 32, PartNumber=1, Body=b"z"),
+    ):
+        with pytest.raises(ClientError) as ei:
+            call()
+        assert err(ei.value) == ("NoSuchUpload", 404)
+    with pytest.raises(ClientError) as ei:
+        s3.head_object(Bucket=bucket, Key=key)
+    assert err(ei.value)[1] == 404
+
+
+def test_single_part_upload_and_overwrite(s3, bucket):
+    key = "mp/one"
+    up = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    body = os.urandom(3 * MIB + 3)
+    e = s3.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=1, Body=body)["ETag"]
+    r = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up,
+                                     MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e}]})
+    assert r["ETag"] == multipart_etag([body])
+    assert s3.get_object(Bucket=bucket, Key=key, Range="bytes=1048570-1048580")["Body"].read() \
+        == body[1048570:1048581]
+    # Completing twice: the upload is gone.
+    with pytest.raises(ClientError) as ei:
+        s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up,
+                                     MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e}]})
+    assert err(ei.value) == ("NoSuchUpload", 404)
+    s3.put_object(Bucket=bucket, Key=key, Body=b"plain")
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"plain"
