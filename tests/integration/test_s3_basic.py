@@ -501,6 +501,9 @@ def test_list_with_prefix_needing_encoding(s3, bucket):
 
 def test_unimplemented_endpoints(s3, bucket):
     expect_error(s3.get_bucket_tagging, "NotImplemented", 501, Bucket=bucket)
+    # Versioning is never enabled, and says so (clients probe it).
+    v = s3.get_bucket_versioning(Bucket=bucket)
+    assert "Status" not in v and "MFADelete" not in v, v
     expect_error(s3.put_bucket_versioning, "NotImplemented", 501, Bucket=bucket,
                  VersioningConfiguration={"Status": "Enabled"})
     expect_error(s3.put_bucket_tagging, "NotImplemented", 501, Bucket=bucket,

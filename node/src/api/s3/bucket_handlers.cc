@@ -1,11 +1,11 @@
-// ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
+// ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation,
+// GetBucketVersioning.
 #include "api/s3/body_reader.h"
 #include "api/s3/request_context.h"
 #include "api/s3/s3_xml.h"
 #include "model/bucket_ops.h"
 
 namespace garage::s3 {
-
 
 s3_task<void> handle_list_buckets(request_context& ctx) {
   auto listed = co_await blocking(ctx, [&]() -> result<std::vector<bucket_entry>> {
@@ -83,7 +83,8 @@ s3_task<void> handle_head_bucket(request_context& ctx) {
 }
 
 s3_task<void> handle_delete_bucket(request_context& ctx) {
-  auto deleted = co_await blocking(ctx, [&] { return model::delete_bucket(ctx.store, ctx.bucket_id); });
+  auto deleted =
+      co_await blocking(ctx, [&] { return model::delete_bucket(ctx.store, ctx.bucket_id); });
   if (!deleted) {
     if (deleted.error().code == errc::conflict) {
       co_return make_error(s3_errc::bucket_not_empty, {}, ctx.resource());
@@ -94,6 +95,15 @@ s3_task<void> handle_delete_bucket(request_context& ctx) {
     co_return from_error(deleted.error(), ctx.resource());
   }
   co_return co_await respond_empty(ctx, 204);
+}
+
+// Buckets are never versioned: an empty configuration, as AWS answers for a
+// bucket on which versioning was never enabled.
+s3_task<void> handle_get_bucket_versioning(request_context& ctx) {
+  co_return co_await respond_xml(
+      ctx,
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VersioningConfiguration "
+      "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>");
 }
 
 s3_task<void> handle_get_bucket_location(request_context& ctx) {

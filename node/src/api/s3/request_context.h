@@ -61,6 +61,7 @@ s3_task<void> handle_create_bucket(request_context& ctx);
 s3_task<void> handle_head_bucket(request_context& ctx);
 s3_task<void> handle_delete_bucket(request_context& ctx);
 s3_task<void> handle_get_bucket_location(request_context& ctx);
+s3_task<void> handle_get_bucket_versioning(request_context& ctx);
 s3_task<void> handle_list_objects(request_context& ctx, bool v2);
 s3_task<void> handle_put_object(request_context& ctx);
 s3_task<void> handle_get_object(request_context& ctx, bool head);

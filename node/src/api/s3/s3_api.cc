@@ -90,6 +90,8 @@ s3_task<void> dispatch(request_context& ctx) {
       return handle_delete_bucket(ctx);
     case endpoint_kind::get_bucket_location:
       return handle_get_bucket_location(ctx);
+    case endpoint_kind::get_bucket_versioning:
+      return handle_get_bucket_versioning(ctx);
     case endpoint_kind::list_objects:
       return handle_list_objects(ctx, false);
     case endpoint_kind::list_objects_v2:
