@@ -8,6 +8,7 @@ from __future__ import annotations
 import filecmp
 import hashlib
 import os
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -150,3 +151,40 @@ def test_single_part_upload_and_overwrite(s3, bucket):
     assert err(ei.value) == ("NoSuchUpload", 404)
     s3.put_object(Bucket=bucket, Key=key, Body=b"plain")
     assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"plain"
+
+
+def test_list_multipart_uploads_pages_and_forgets_finished_ones(s3, bucket):
+    ups = []
+    for key in ["lm/a", "lm/a", "lm/b", "other/c"]:
+        ups.append((key, s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]))
+        time.sleep(0.01)  # distinct initiation times keep the expected order obvious
+
+    def listed(**kw):
+        r = s3.list_multipart_uploads(Bucket=bucket, **kw)
+        return [(u["Key"], u["UploadId"]) for u in r.get("Uploads", [])], r
+
+    got, r = listed()
+    assert got == ups and not r["IsTruncated"]
+    got, _ = listed(Prefix="lm/")
+    assert got == ups[:3]
+    # Paging two at a time with the markers the server returns.
+    seen, kw = [], {}
+    while True:
+        page, r = listed(MaxUploads=2, **kw)
+        seen += page
+        if not r["IsTruncated"]:
+            break
+        kw = {"KeyMarker": r["NextKeyMarker"], "UploadIdMarker": r["NextUploadIdMarker"]}
+    assert seen == ups
+    got, _ = listed(KeyMarker="lm/a")
+    assert got == ups[2:]
+    # Aborted and completed uploads are no longer listed.
+    s3.abort_multipart_upload(Bucket=bucket, Key=ups[0][0], UploadId=ups[0][1])
+    e = s3.upload_part(Bucket=bucket, Key="lm/b", UploadId=ups[2][1], PartNumber=1, Body=b"x")["ETag"]
+    s3.complete_multipart_upload(Bucket=bucket, Key="lm/b", UploadId=ups[2][1],
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e}]})
+    got, _ = listed()
+    assert got == [ups[1], ups[3]]
+    with pytest.raises(ClientError) as ei:
+        s3.list_multipart_uploads(Bucket=bucket, Delimiter="/")
+    assert err(ei.value) == ("NotImplemented", 501)

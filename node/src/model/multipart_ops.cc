@@ -46,6 +46,21 @@ result<void> add_part(store& s, std::string_view upload_id, std::string_view buc
   return tx->commit();
 }
 
+result<std::vector<object>> objects_with_uploads(store& s, std::string_view bucket_id,
+                                                 std::string_view start, size_t limit) {
+  object_table::range_query q;
+  q.start_sk = std::string(start);
+  q.limit = limit;
+  q.include_tombstones = true;  // an object deleted meanwhile may still have uploads
+  q.filter = [](const object& o) {
+    for (const auto& v : o.versions) {
+      if (v.state == version_state::uploading && v.multipart) return true;
+    }
+    return false;
+  };
+  return s.objects().get_range(bucket_id, q);
+}
+
 std::vector<std::pair<part_key, part_info>> latest_parts(const version& v) {
   std::vector<std::pair<part_key, part_info>> out;
   for (const auto& [k, p] : v.parts) {  // sorted by (part number, attempt)

@@ -39,6 +39,11 @@ result<void> add_part(store& s, std::string_view upload_id, std::string_view buc
 // The latest attempt of each part number.
 std::vector<std::pair<part_key, part_info>> latest_parts(const version& v);
 
+// Objects of a bucket with at least one multipart upload in progress, with
+// key >= start, in key order, at most limit of them.
+result<std::vector<object>> objects_with_uploads(store& s, std::string_view bucket_id,
+                                                 std::string_view start, size_t limit);
+
 // Makes the object the concatenation of the given attempts, in order.
 // not_found when the upload is gone (aborted), invalid_argument when an
 // attempt is unknown. Returns the new version's id.

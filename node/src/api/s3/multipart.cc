@@ -1,6 +1,6 @@
 // Multipart upload: CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
-// AbortMultipartUpload and ListParts (model/multipart_ops.h holds the data
-// side). ListMultipartUploads and UploadPartCopy are not implemented yet.
+// AbortMultipartUpload, ListParts and ListMultipartUploads (model/multipart_ops.h
+// holds the data side). UploadPartCopy is not implemented yet.
 #include "api/s3/body_reader.h"
 #include "api/s3/object_headers.h"
 #include "api/s3/request_context.h"
@@ -196,6 +196,69 @@ s3_task<void> handle_list_parts(request_context& ctx) {
   }
   if (r.is_truncated && !r.parts.empty()) r.next_part_number_marker = r.parts.back().part_number;
   co_return co_await respond_xml(ctx, list_parts_xml(r));
+}
+
+s3_task<void> handle_list_multipart_uploads(request_context& ctx) {
+  if (ctx.req.param("delimiter")) {
+    co_return make_error(s3_errc::not_implemented,
+                         "ListMultipartUploads with a delimiter is not implemented",
+                         ctx.resource());
+  }
+  list_uploads_result r;
+  r.bucket = ctx.req.bucket;
+  r.prefix = std::string(ctx.req.param("prefix").value_or(""));
+  r.key_marker = std::string(ctx.req.param("key-marker").value_or(""));
+  r.upload_id_marker = std::string(ctx.req.param("upload-id-marker").value_or(""));
+  auto max = ctx.req.param("max-uploads");
+  if (max) {
+    uint32_t n = 0;
+    if (max->empty() || max->size() > 6) {
+      co_return make_error(s3_errc::invalid_argument, "Invalid max-uploads");
+    }
+    for (char c : *max) {
+      if (c < '0' || c > '9')
+        co_return make_error(s3_errc::invalid_argument, "Invalid max-uploads");
+      n = n * 10 + static_cast<uint32_t>(c - '0');
+    }
+    r.max_uploads = std::min<uint32_t>(n, 1000);
+  }
+  r.initiator = owner{ctx.key->id, ctx.key->name.value};
+  // Uploads in (key, initiation) order, after (key-marker, upload-id-marker):
+  // with only a key marker, every upload of keys after it.
+  auto listed = co_await blocking(ctx, [&]() -> result<void> {
+    std::string start = std::max(r.prefix, r.key_marker);
+    while (true) {
+      GARAGE_ASSIGN_OR_RETURN(auto page,
+                              model::objects_with_uploads(ctx.store, ctx.bucket_id, start, 200));
+      for (const auto& o : page) {
+        if (!o.key.starts_with(r.prefix)) return ok();
+        if (o.key < r.key_marker) continue;
+        // At the marker's key: nothing, or the uploads after upload-id-marker.
+        if (o.key == r.key_marker && r.upload_id_marker.empty()) continue;
+        bool skipping = o.key == r.key_marker;
+        for (const auto& v : o.versions) {
+          if (v.state != model::version_state::uploading || !v.multipart) continue;
+          if (skipping) {
+            if (v.id == r.upload_id_marker) skipping = false;
+            continue;
+          }
+          if (r.uploads.size() == r.max_uploads) {
+            r.is_truncated = true;
+            return ok();
+          }
+          r.uploads.push_back({o.key, v.id, v.timestamp});
+        }
+      }
+      if (page.size() < 200) return ok();
+      start = page.back().key + std::string(1, '\0');
+    }
+  });
+  if (!listed) co_return from_error(listed.error(), ctx.resource());
+  if (r.is_truncated && !r.uploads.empty()) {
+    r.next_key_marker = r.uploads.back().key;
+    r.next_upload_id_marker = r.uploads.back().upload_id;
+  }
+  co_return co_await respond_xml(ctx, list_uploads_xml(r));
 }
 
 }  // namespace garage::s3

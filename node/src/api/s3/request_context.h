@@ -72,5 +72,6 @@ s3_task<void> handle_upload_part(request_context& ctx);
 s3_task<void> handle_complete_multipart_upload(request_context& ctx);
 s3_task<void> handle_abort_multipart_upload(request_context& ctx);
 s3_task<void> handle_list_parts(request_context& ctx);
+s3_task<void> handle_list_multipart_uploads(request_context& ctx);
 
 }  // namespace garage::s3

@@ -116,6 +116,8 @@ s3_task<void> dispatch(request_context& ctx) {
       return handle_abort_multipart_upload(ctx);
     case endpoint_kind::list_parts:
       return handle_list_parts(ctx);
+    case endpoint_kind::list_multipart_uploads:
+      return handle_list_multipart_uploads(ctx);
     default:
       return [](request_context& c) -> s3_task<void> {
         co_return make_error(s3_errc::not_implemented,

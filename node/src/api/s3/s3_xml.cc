@@ -345,4 +345,32 @@ std::string list_parts_xml(const list_parts_result& r) {
   return out;
 }
 
+std::string list_uploads_xml(const list_uploads_result& r) {
+  std::string out(k_header);
+  out.append("<ListMultipartUploadsResult").append(k_ns).push_back('>');
+  element(out, "Bucket", r.bucket);
+  element(out, "KeyMarker", r.key_marker);
+  element(out, "UploadIdMarker", r.upload_id_marker);
+  if (r.next_key_marker) element(out, "NextKeyMarker", *r.next_key_marker);
+  if (r.next_upload_id_marker) element(out, "NextUploadIdMarker", *r.next_upload_id_marker);
+  element(out, "Prefix", r.prefix);
+  element(out, "MaxUploads", std::to_string(r.max_uploads));
+  element(out, "IsTruncated", r.is_truncated ? "true" : "false");
+  for (const auto& u : r.uploads) {
+    out += "<Upload>";
+    element(out, "Key", u.key);
+    element(out, "UploadId", u.upload_id);
+    out += "<Initiator>";
+    element(out, "ID", r.initiator.id);
+    element(out, "DisplayName", r.initiator.display_name);
+    out += "</Initiator>";
+    owner_xml(out, r.initiator);
+    element(out, "StorageClass", "STANDARD");
+    element(out, "Initiated", http::format_iso8601(u.initiated_msec));
+    out += "</Upload>";
+  }
+  out += "</ListMultipartUploadsResult>";
+  return out;
+}
+
 }  // namespace garage::s3

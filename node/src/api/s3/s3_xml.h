@@ -140,4 +140,23 @@ struct list_parts_result {
 };
 std::string list_parts_xml(const list_parts_result& r);
 
+struct listed_upload {
+  std::string key;
+  std::string upload_id;
+  uint64_t initiated_msec = 0;
+};
+struct list_uploads_result {
+  std::string bucket;
+  std::string prefix;
+  std::string key_marker;
+  std::string upload_id_marker;
+  std::optional<std::string> next_key_marker;
+  std::optional<std::string> next_upload_id_marker;
+  uint32_t max_uploads = 1000;
+  bool is_truncated = false;
+  owner initiator;
+  std::vector<listed_upload> uploads;
+};
+std::string list_uploads_xml(const list_uploads_result& r);
+
 }  // namespace garage::s3
