@@ -45,14 +45,27 @@ result<void> set_permission(store& s, db::transaction& tx, bucket& b, access_key
 
 }  // namespace
 
+// AWS's rules for new bucket names (the S3 router uses the same).
 bool is_valid_bucket_name(std::string_view name) {
   if (name.size() < 3 || name.size() > 63) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(name.front()) || !alnum(name.back())) return false;
+  for (char c : name)
+    if (!alnum(c) && c != '.' && c != '-') return false;
+  if (name.find("..") != std::string_view::npos) return false;
+  if (name.starts_with("xn--") || name.starts_with("sthree-") || name.ends_with("-s3alias") ||
+      name.ends_with("--ol-s3"))
+    return false;
+  // Formatted like an IPv4 address: four dot-separated groups of digits.
+  int dots = 0;
+  bool all_digits = true;
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
-    if (!ok) return false;
+    if (c == '.')
+      ++dots;
+    else if (c < '0' || c > '9')
+      all_digits = false;
   }
-  auto edge_ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  return edge_ok(name.front()) && edge_ok(name.back()) && name.find("..") == std::string::npos;
+  return !(all_digits && dots == 3);
 }
 
 std::vector<std::string> active_aliases(const bucket& b) {

@@ -27,7 +27,9 @@ result<void> apply_section(const YAML::Node& node, const std::map<std::string, s
   if (!node.IsMap())
     return bad(origin, prefix.empty() ? "(top level)" : prefix, "expected a mapping");
   for (const auto& kv : node) {
-    if (!kv.first.IsScalar()) return bad(origin, prefix.empty() ? "(top level)" : prefix, "option names must be plain strings");
+    if (!kv.first.IsScalar())
+      return bad(origin, prefix.empty() ? "(top level)" : prefix,
+                 "option names must be plain strings");
     std::string key = kv.first.Scalar();
     std::string full = prefix.empty() ? key : prefix + "." + key;
     auto it = setters.find(key);

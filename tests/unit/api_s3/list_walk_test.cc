@@ -18,7 +18,8 @@ struct fake_bucket {
       ++calls;
       std::vector<model::object> out;
       auto it = exclusive ? keys.upper_bound(start) : keys.lower_bound(start);
-      for (; it != keys.end() && out.size() < limit; ++it) out.push_back(model::object{"b", *it, {}});
+      for (; it != keys.end() && out.size() < limit; ++it)
+        out.push_back(model::object{"b", *it, {}});
       return result<std::vector<model::object>>(std::move(out));
     };
   }

@@ -66,7 +66,9 @@ struct gen {
         hash256 h;
         h.bytes[0] = static_cast<uint8_t>(pick(3));
         v.blocks[{0, 0, pick(4) * 10}] = {h, 10};
-        if (pick(2)) v.parts[{static_cast<uint32_t>(pick(3)), pick(2)}] = {"e" + std::to_string(pick(2)), pick(3)};
+        if (pick(2))
+          v.parts[{static_cast<uint32_t>(pick(3)), pick(2)}] = {"e" + std::to_string(pick(2)),
+                                                                pick(3)};
       }
     }
     return v;
@@ -146,10 +148,11 @@ TEST(model_entries, counter_merge_laws) {
 
 TEST(model_entries, newest_complete_version_wins_and_older_are_dropped) {
   object o{"b", "k", {}};
-  object_version old_v{"a", 10, version_state::complete, false, version_data::inline_bytes,
-                       {1, "e1", {}}, "x"};
+  object_version old_v{
+      "a", 10, version_state::complete, false, version_data::inline_bytes, {1, "e1", {}}, "x"};
   object_version uploading{"b", 15, version_state::uploading, false, version_data::none, {}, ""};
-  object_version newer{"c", 20, version_state::complete, false, version_data::delete_marker, {}, ""};
+  object_version newer{"c", 20, version_state::complete, false, version_data::delete_marker,
+                       {},  ""};
   o.merge(object{"b", "k", {old_v}});
   o.merge(object{"b", "k", {uploading}});
   ASSERT_EQ(o.versions.size(), 2u);
@@ -175,8 +178,15 @@ TEST(model_entries, aborted_beats_complete_beats_uploading) {
 }
 
 TEST(model_entries, truncated_entries_are_corruption_not_crashes) {
-  object o{"b", "k", {{"a", 10, version_state::complete, false, version_data::inline_bytes,
-                       {3, "e", {{"content-type", "text/plain"}}}, "xyz"}}};
+  object o{"b",
+           "k",
+           {{"a",
+             10,
+             version_state::complete,
+             false,
+             version_data::inline_bytes,
+             {3, "e", {{"content-type", "text/plain"}}},
+             "xyz"}}};
   auto bytes = o.encode();
   for (size_t n = 0; n < bytes.size(); ++n) {
     auto r = object::decode(bytes.substr(0, n));

@@ -1,6 +1,8 @@
 // The model over a real store in a temporary directory: the flows the S3 and
 // admin APIs drive, and what the hooks must keep in step (block reference
 // counts, bucket counters, version deletion).
+#include "model/store.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,7 +10,6 @@
 #include "model/bucket_ops.h"
 #include "model/key_ops.h"
 #include "model/object_ops.h"
-#include "model/store.h"
 #include "util/clock.h"
 #include "util/random.h"
 
@@ -52,7 +53,8 @@ class store_test : public ::testing::Test {
       std::string data(1000, static_cast<char>(fill + i));
       auto id = blake2b_256(data);
       EXPECT_TRUE(s_->blocks().put(id, data).has_value());
-      EXPECT_TRUE(add_block(*s_, *vid, bucket, key, {0, 0, uint64_t(i) * 1000}, {id, 1000}).has_value());
+      EXPECT_TRUE(
+          add_block(*s_, *vid, bucket, key, {0, 0, uint64_t(i) * 1000}, {id, 1000}).has_value());
       ids.push_back(id);
     }
     object_meta meta{uint64_t(n) * 1000, "etag", {}};

@@ -3,10 +3,8 @@
 // block from disk while writing this one to the socket; hash and store a block
 // while the next one arrives from the network).
 //
-//   auto job = background<result<std::string>>::start(rt, [id, blocks] { return blocks->get(id); });
-//   co_await ex.write_body(previous);
-//   co_await job.wait();
-//   auto data = job.take();
+//   auto job = background<result<std::string>>::start(rt, [id, blocks] { return blocks->get(id);
+//   }); co_await ex.write_body(previous); co_await job.wait(); auto data = job.take();
 //
 // The function owns what it needs (capture by value, or state that outlives
 // the job): a coroutine that returns early must still co_await wait() before
@@ -18,8 +16,8 @@
 #include <utility>
 // clang-format on
 
-#include <boost/asio/async_result.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>

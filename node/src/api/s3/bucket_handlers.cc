@@ -42,7 +42,7 @@ s3_task<void> handle_create_bucket(request_context& ctx) {
                              ctx.cfg.s3_api.s3_region + ")",
                          ctx.resource());
   }
-  if (!is_valid_bucket_name(ctx.req.bucket) || !model::is_valid_bucket_name(ctx.req.bucket)) {
+  if (!model::is_valid_bucket_name(ctx.req.bucket)) {
     co_return make_error(s3_errc::invalid_bucket_name, {}, ctx.resource());
   }
   auto created = co_await blocking(ctx, [&]() -> s3_result<void> {

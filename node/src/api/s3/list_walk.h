@@ -16,8 +16,8 @@ namespace garage::s3 {
 
 // Returns objects with key >= start (> start when exclusive), in key order, at
 // most limit of them.
-using page_source = std::function<result<std::vector<model::object>>(
-    const std::string& start, bool exclusive, size_t limit)>;
+using page_source = std::function<result<std::vector<model::object>>(const std::string& start,
+                                                                     bool exclusive, size_t limit)>;
 
 struct list_walk_result {
   std::vector<model::object> objects;

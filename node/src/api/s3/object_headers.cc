@@ -9,8 +9,8 @@ namespace {
 constexpr size_t kMaxUserMetadata = 2048;
 
 constexpr std::array<std::string_view, 6> kContentHeaders = {
-    "content-type",  "cache-control", "content-disposition",
-    "content-language", "expires",    "x-amz-website-redirect-location"};
+    "content-type",     "cache-control", "content-disposition",
+    "content-language", "expires",       "x-amz-website-redirect-location"};
 
 // Content-Encoding without the aws-chunked framing marker, which describes
 // the upload, not the object.

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <iterator>
 
+#include "model/bucket_ops.h"
 #include "util/encoding.h"
 
 namespace garage::s3 {
@@ -364,27 +365,7 @@ s3_result<parsed_request> route_request(const http::request_head& head,
   return r;
 }
 
-bool is_valid_bucket_name(std::string_view name) {
-  if (name.size() < 3 || name.size() > 63) return false;
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (!alnum(name.front()) || !alnum(name.back())) return false;
-  for (char c : name)
-    if (!alnum(c) && c != '.' && c != '-') return false;
-  if (name.find("..") != std::string_view::npos) return false;
-  if (name.starts_with("xn--") || name.starts_with("sthree-") || name.ends_with("-s3alias") ||
-      name.ends_with("--ol-s3"))
-    return false;
-  // Formatted like an IPv4 address: four dot-separated groups of digits.
-  int dots = 0;
-  bool all_digits = true;
-  for (char c : name) {
-    if (c == '.')
-      ++dots;
-    else if (c < '0' || c > '9')
-      all_digits = false;
-  }
-  return !(all_digits && dots == 3);
-}
+bool is_valid_bucket_name(std::string_view name) { return model::is_valid_bucket_name(name); }
 
 s3_result<void> validate_object_key(std::string_view key) {
   if (key.size() > 1024) return make_error(s3_errc::key_too_long);

@@ -28,6 +28,15 @@ void owner_xml(std::string& out, const owner& o) {
   out += "</Owner>";
 }
 
+// Multipart listings name the key that started an upload as both.
+void initiator_and_owner_xml(std::string& out, const owner& o) {
+  out += "<Initiator>";
+  element(out, "ID", o.id);
+  element(out, "DisplayName", o.display_name);
+  out += "</Initiator>";
+  owner_xml(out, o);
+}
+
 s3_error malformed() { return make_error(s3_errc::malformed_xml); }
 
 // Element name without a namespace prefix.
@@ -321,11 +330,7 @@ std::string list_parts_xml(const list_parts_result& r) {
   element(out, "Bucket", r.bucket);
   element(out, "Key", r.key);
   element(out, "UploadId", r.upload_id);
-  out += "<Initiator>";
-  element(out, "ID", r.initiator.id);
-  element(out, "DisplayName", r.initiator.display_name);
-  out += "</Initiator>";
-  owner_xml(out, r.initiator);
+  initiator_and_owner_xml(out, r.initiator);
   element(out, "StorageClass", "STANDARD");
   element(out, "PartNumberMarker", std::to_string(r.part_number_marker));
   if (r.next_part_number_marker) {
@@ -360,11 +365,7 @@ std::string list_uploads_xml(const list_uploads_result& r) {
     out += "<Upload>";
     element(out, "Key", u.key);
     element(out, "UploadId", u.upload_id);
-    out += "<Initiator>";
-    element(out, "ID", r.initiator.id);
-    element(out, "DisplayName", r.initiator.display_name);
-    out += "</Initiator>";
-    owner_xml(out, r.initiator);
+    initiator_and_owner_xml(out, r.initiator);
     element(out, "StorageClass", "STANDARD");
     element(out, "Initiated", http::format_iso8601(u.initiated_msec));
     out += "</Upload>";
