@@ -6,7 +6,9 @@
 // updated together, in one transaction, by model/bucket_ops.
 #pragma once
 
+#include <compare>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +19,13 @@
 
 namespace garage::model {
 
+// Limits enforced on writes (nullopt: no limit).
+struct bucket_quotas {
+  std::optional<uint64_t> max_size;     // bytes
+  std::optional<uint64_t> max_objects;  // objects
+  auto operator<=>(const bucket_quotas&) const = default;
+};
+
 struct bucket {
   std::string id;
   uint64_t created_msec = 0;
@@ -24,6 +33,16 @@ struct bucket {
   bool deleted = false;
   crdt::lww_map<std::string, bool> aliases;            // global alias → active
   crdt::lww_map<std::string, bucket_permission> keys;  // access key id → permission
+  // Aliases local to an access key, "<key id>/<name>" → active; the key's side
+  // (access_key::local_aliases) is updated in the same transaction.
+  crdt::lww_map<std::string, bool> local_aliases;
+  // Configuration documents, each the canonical JSON of what the API accepted
+  // (empty: not configured). Parsed by the layer that applies them: CORS by
+  // api/s3, website by the web endpoint, lifecycle by the model's worker.
+  crdt::lww<std::string> cors;
+  crdt::lww<std::string> website;
+  crdt::lww<std::string> lifecycle;
+  crdt::lww<bucket_quotas> quotas;
 
   std::string partition_key() const { return id; }
   std::string sort_key() const { return {}; }

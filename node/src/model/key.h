@@ -17,6 +17,9 @@ struct access_key {
   crdt::lww<std::string> name;
   crdt::lww<bool> allow_create_bucket;
   crdt::lww_map<std::string, bucket_permission> buckets;  // bucket id → permission
+  // Bucket names only this key sees: name → bucket id (empty: removed). The
+  // bucket's side (bucket::local_aliases) is updated in the same transaction.
+  crdt::lww_map<std::string, std::string> local_aliases;
   bool deleted = false;  // monotonic; a deleted key keeps only its id
 
   std::string partition_key() const { return id; }

@@ -10,6 +10,9 @@
 #include "model/key.h"
 #include "model/object.h"
 #include "model/version.h"
+#include "util/codec.h"
+#include "util/crdt/lww.h"
+#include "util/crdt/lww_map.h"
 
 namespace garage::model {
 namespace {
@@ -82,6 +85,17 @@ struct gen {
       for (size_t i = pick(3); i > 0; --i) {
         b.keys.merge_entry(id(), {pick(5), bucket_permission{pick(2) == 1, pick(2) == 1, false}});
       }
+      for (size_t i = pick(3); i > 0; --i)
+        b.local_aliases.merge_entry(id(), {pick(5), pick(2) == 1});
+      if (pick(2)) b.cors = {pick(5), id()};
+      if (pick(2)) b.website = {pick(5), id()};
+      if (pick(2)) b.lifecycle = {pick(5), id()};
+      if (pick(2)) {
+        bucket_quotas q;
+        if (pick(2)) q.max_size = pick(3) * 100;
+        if (pick(2)) q.max_objects = pick(3);
+        b.quotas = {pick(5), q};
+      }
     }
     return b;
   }
@@ -96,6 +110,7 @@ struct gen {
       for (size_t i = pick(3); i > 0; --i) {
         k.buckets.merge_entry(id(), {pick(5), bucket_permission{true, pick(2) == 1, false}});
       }
+      for (size_t i = pick(3); i > 0; --i) k.local_aliases.merge_entry(id(), {pick(5), id()});
     }
     return k;
   }
@@ -142,6 +157,52 @@ TEST(model_entries, bucket_merge_laws) {
 TEST(model_entries, key_merge_laws) {
   check_laws<access_key>([](gen& g) { return g.key(); }, "key");
 }
+// Entries written before buckets had configuration and local aliases (format 1)
+// still decode, with those fields empty.
+TEST(model_entries, format_1_bucket_and_key_still_decode) {
+  auto put_str = [](encoder& e, const std::string& v) { e.bytes(v); };
+  auto put_bool = [](encoder& e, bool v) { e.boolean(v); };
+  auto put_perm = [](encoder& e, const bucket_permission& p) { p.encode(e); };
+  crdt::lww_map<std::string, bool> aliases;
+  aliases.merge_entry("photos", {3, true});
+  crdt::lww_map<std::string, bucket_permission> perms;
+  perms.merge_entry("GK1", {4, bucket_permission{true, true, false}});
+  encoder e;
+  e.u8(1);
+  e.bytes("bk");
+  e.u64be(7);
+  e.boolean(false);
+  crdt::encode(e, aliases, put_str, put_bool);
+  crdt::encode(e, perms, put_str, put_perm);
+  auto b = bucket::decode(e.take());
+  ASSERT_TRUE(b.has_value()) << b.error().to_string();
+  EXPECT_EQ(b->id, "bk");
+  EXPECT_EQ(b->aliases, aliases);
+  EXPECT_EQ(b->keys, perms);
+  EXPECT_TRUE(b->local_aliases.items().empty());
+  EXPECT_EQ(b->cors.value, "");
+  EXPECT_EQ(b->quotas.value, bucket_quotas{});
+
+  crdt::lww<std::string> name{5, "k"};
+  crdt::lww<bool> create{5, true};
+  crdt::lww_map<std::string, bucket_permission> buckets;
+  buckets.merge_entry("bk", {4, bucket_permission{true, false, false}});
+  encoder k;
+  k.u8(1);
+  k.bytes("GK1");
+  k.bytes("secret");
+  k.boolean(false);
+  crdt::encode(k, name, put_str);
+  crdt::encode(k, create, put_bool);
+  crdt::encode(k, buckets, put_str, put_perm);
+  auto key = access_key::decode(k.take());
+  ASSERT_TRUE(key.has_value()) << key.error().to_string();
+  EXPECT_EQ(key->name.value, "k");
+  EXPECT_EQ(key->buckets, buckets);
+  EXPECT_TRUE(key->local_aliases.items().empty());
+  EXPECT_FALSE(access_key::decode(std::string(1, '\x03')).has_value());
+}
+
 TEST(model_entries, counter_merge_laws) {
   check_laws<bucket_counter>([](gen& g) { return g.counter(); }, "counter");
 }
