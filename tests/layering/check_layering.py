@@ -23,14 +23,14 @@ LAYERS = {
     "util": [],
     "db": ["util"],
     "layout": ["util"],
-    "table": ["db", "util"],  # and rpc, layout once replication is networked
-    "block": ["db", "util"],
+    "table": ["rpc", "layout", "db", "util"],
+    "block": ["rpc", "layout", "db", "util"],
     "model": ["table", "block", "db", "util", "layout"],
     "api/common": ["util"],
     "api/s3": ["api/common", "model"],
     "api/admin": ["api/common", "model"],
-    # Declared in DESIGN.md, not written yet.
     "rpc": ["layout", "db", "util"],
+    # Declared in DESIGN.md, not written yet.
     "api/k2v": ["api/common", "model"],
     "web": ["api/common", "model"],
     # The binary: the composition root and the CLI.
