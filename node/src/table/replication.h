@@ -1,29 +1,105 @@
 // replication: which nodes store a partition, and how many of them a write or
 // a read must reach. A table consults it on every insert and get.
 //
-// Only local_replication (this node stores everything) exists for now; the
-// cluster work adds sharded and fully replicated strategies behind the same
-// interface. Implementations are immutable after construction and thread-safe.
+//   local_replication    one node stores everything (a single-node server, tests)
+//   sharded_replication  a partition lives on the replication-factor nodes the
+//                        layout gives it (objects, versions, block references)
+//   full_replication     every node of the layout stores everything (buckets,
+//                        keys, aliases): reads are local, writes go to all
+//
+// During a layout transition several versions are live: writes must reach a
+// quorum in every write set (one per live version), reads go to the nodes of
+// the newest version whose data is synced (layout_history::read_nodes_of).
+// Quorums follow the consistency mode (Garage's): with replication factor rf,
+//   consistent  write rf/2+1, read ceil(rf/2)  (they intersect: read-after-write)
+//   degraded    write rf/2+1, read 1           (reads survive more failures)
+//   dangerous   write 1,      read 1
+// Implementations are thread-safe; sharded and full read the layout through a
+// source that returns the current snapshot.
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <memory>
+#include <string_view>
 #include <vector>
 
+#include "layout/history.h"
 #include "util/hash.h"
+#include "util/result.h"
 
 namespace garage::table {
 
 using node_id = garage::hash256;
 
+enum class consistency_mode { consistent, degraded, dangerous };
+// "consistent", "degraded" or "dangerous"; errors (invalid_argument) name the value.
+result<consistency_mode> parse_consistency_mode(std::string_view text);
+const char* to_string(consistency_mode m);
+size_t write_quorum_of(size_t replication_factor, consistency_mode m);
+size_t read_quorum_of(size_t replication_factor, consistency_mode m);
+
 class replication {
  public:
   virtual ~replication() = default;
-  // The nodes that store the partition of `partition_hash` (blake2b_256 of a
-  // partition key), in preference order.
+  // The nodes a read of the partition of `partition_hash` (blake2b_256 of a
+  // partition key) asks.
   virtual std::vector<node_id> storage_nodes(const hash256& partition_hash) const = 0;
-  // How many storage nodes must acknowledge a write / answer a read.
+  // The node sets a write must reach a quorum in (one per live layout version).
+  virtual std::vector<std::vector<node_id>> write_sets(const hash256& partition_hash) const {
+    return {storage_nodes(partition_hash)};
+  }
+  // Every node that should hold the partition (union of the write sets): the
+  // replicas anti-entropy compares.
+  virtual std::vector<node_id> sync_nodes(const hash256& partition_hash) const {
+    return storage_nodes(partition_hash);
+  }
+  // How many nodes of each write set must acknowledge a write / of the read
+  // nodes must answer a read.
   virtual size_t write_quorum() const = 0;
   virtual size_t read_quorum() const = 0;
+};
+
+// The current layout, as a snapshot that stays valid while held.
+using layout_source = std::function<std::shared_ptr<const layout::layout_history>()>;
+
+class sharded_replication final : public replication {
+ public:
+  sharded_replication(layout_source source, consistency_mode mode)
+      : source_(std::move(source)), mode_(mode) {}
+  std::vector<node_id> storage_nodes(const hash256& partition_hash) const override;
+  std::vector<std::vector<node_id>> write_sets(const hash256& partition_hash) const override;
+  std::vector<node_id> sync_nodes(const hash256& partition_hash) const override;
+  size_t write_quorum() const override;
+  size_t read_quorum() const override;
+
+ private:
+  size_t replication_factor() const;
+  layout_source source_;
+  consistency_mode mode_;
+};
+
+// Every node with a role in a live layout version stores everything. A read
+// is served by this node alone (read quorum 1 on {self}: ListBuckets and key
+// lookups cost no round trip); a write goes to every node and waits for a
+// majority of them. A node that missed a write learns it from anti-entropy;
+// a reader that finds nothing locally can ask a majority
+// (replicated_table::get_from_majority) before answering "no such thing".
+class full_replication final : public replication {
+ public:
+  full_replication(node_id self, layout_source source) : self_(self), source_(std::move(source)) {}
+  std::vector<node_id> storage_nodes(const hash256& partition_hash) const override;
+  std::vector<std::vector<node_id>> write_sets(const hash256& partition_hash) const override;
+  std::vector<node_id> sync_nodes(const hash256& partition_hash) const override;
+  // A majority of the nodes (1 while there is no layout).
+  size_t write_quorum() const override;
+  size_t read_quorum() const override { return 1; }
+  // All nodes and the majority quorum, for a read that must not miss a write.
+  std::vector<node_id> all_nodes() const;
+
+ private:
+  node_id self_;
+  layout_source source_;
 };
 
 // A single node that stores every partition: writes and reads are local.

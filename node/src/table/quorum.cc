@@ -1,0 +1,77 @@
+#include "table/quorum.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+
+namespace garage::table {
+
+namespace {
+struct multi_state {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::vector<node_id>> sets;
+  size_t quorum = 0;
+  std::vector<size_t> ok, failed;
+  std::vector<std::string> errors;
+
+  void record(const node_id& n, bool success) {
+    for (size_t i = 0; i < sets.size(); ++i) {
+      if (std::find(sets[i].begin(), sets[i].end(), n) == sets[i].end()) continue;
+      ++(success ? ok : failed)[i];
+    }
+  }
+  bool reached() const {
+    for (size_t i = 0; i < sets.size(); ++i)
+      if (ok[i] < quorum) return false;
+    return true;
+  }
+  bool hopeless() const {
+    for (size_t i = 0; i < sets.size(); ++i)
+      if (sets[i].size() - failed[i] < quorum) return true;
+    return false;
+  }
+};
+}  // namespace
+
+result<void> multi_quorum_call(rpc::transport& net, const std::vector<std::vector<node_id>>& sets,
+                               const std::string& endpoint, const std::string& body, size_t quorum,
+                               rpc::call_options opts) {
+  auto st = std::make_shared<multi_state>();
+  st->sets = sets;
+  st->quorum = quorum;
+  st->ok.assign(sets.size(), 0);
+  st->failed.assign(sets.size(), 0);
+  std::vector<node_id> all;
+  for (const auto& s : sets) {
+    if (s.size() < quorum) {
+      return error(errc::unavailable, endpoint + ": a write set has " + std::to_string(s.size()) +
+                                          " nodes, fewer than the quorum of " +
+                                          std::to_string(quorum) + " (is a layout applied?)");
+    }
+    all.insert(all.end(), s.begin(), s.end());
+  }
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  if (st->reached()) return ok();
+  for (const node_id& n : all) {
+    net.call_async(n, endpoint, body, opts, [st, n](result<std::string> r) {
+      std::lock_guard lk(st->mu);
+      st->record(n, r.has_value());
+      if (!r) st->errors.push_back(layout::short_id(n) + ": " + r.error().to_string());
+      st->cv.notify_all();
+    });
+  }
+  std::unique_lock lk(st->mu);
+  bool done = st->cv.wait_for(lk, opts.timeout + std::chrono::seconds(5),
+                              [&] { return st->reached() || st->hopeless(); });
+  if (st->reached()) return ok();
+  if (!done) return error(errc::timeout, endpoint + ": no write quorum before the timeout");
+  std::string msg = endpoint + ": write quorum of " + std::to_string(quorum) + " not reached (";
+  for (size_t i = 0; i < st->errors.size(); ++i) msg += (i ? "; " : "") + st->errors[i];
+  return error(errc::unavailable, msg + ")");
+}
+
+}  // namespace garage::table

@@ -1,0 +1,300 @@
+// replicated_table over an in-process network: quorum writes and reads,
+// failures of a minority, read repair, merged ranges, layout transitions.
+#include "table/replicated_table.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "layout/layout.h"
+#include "rpc/local_net.h"
+#include "test_entry.h"
+
+namespace garage::table {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::test_entry;
+
+constexpr char kName[] = "things";
+using things_schema = testing::plain_schema<kName>;
+using things = table<things_schema>;
+using rthings = replicated_table<things_schema>;
+
+node_id nid(int i) { return blake2b_256("node-" + std::to_string(i)); }
+
+// N nodes, each with its own database and table, replicated through one
+// layout on a local_net.
+class cluster {
+ public:
+  explicit cluster(int n, uint32_t rf = 3, consistency_mode mode = consistency_mode::consistent) {
+    std::random_device rd;
+    dir_ = fs::temp_directory_path() / ("garage_repl_test_" + std::to_string(rd()));
+    fs::create_directories(dir_);
+    layout::layout_parameters params;
+    params.replication_factor = rf;
+    history_ = std::make_shared<layout::layout_history>(params);
+    for (int i = 0; i < n; ++i) add_role(i, "z" + std::to_string(i));
+    apply();
+    for (int i = 0; i < n; ++i) start(i, mode);
+  }
+  ~cluster() {
+    // The network first: its last deliveries still reach live tables.
+    net_.reset();
+    nodes_.clear();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  void add_role(int i, const std::string& zone) {
+    std::lock_guard lk(mu_);
+    auto h = std::make_shared<layout::layout_history>(*history_);
+    EXPECT_TRUE(h->stage_role(nid(i), layout::node_role::storage(zone, 1'000'000'000)));
+    history_ = h;
+  }
+  void remove_role(int i) {
+    std::lock_guard lk(mu_);
+    auto h = std::make_shared<layout::layout_history>(*history_);
+    EXPECT_TRUE(h->stage_remove(nid(i)));
+    history_ = h;
+  }
+  void apply() {
+    std::lock_guard lk(mu_);
+    auto h = std::make_shared<layout::layout_history>(*history_);
+    auto r = h->apply(h->current().version() + 1);
+    ASSERT_TRUE(r) << r.error().to_string();
+    history_ = h;
+  }
+  std::shared_ptr<const layout::layout_history> layout() {
+    std::lock_guard lk(mu_);
+    return history_;
+  }
+
+  void start(int i, consistency_mode mode = consistency_mode::consistent) {
+    auto n = std::make_unique<node>();
+    auto d = db::database::open((dir_ / std::to_string(i)).string(), db::options{});
+    ASSERT_TRUE(d) << d.error().to_string();
+    n->db = std::move(*d);
+    n->local_repl = std::make_unique<local_replication>(nid(i));
+    auto t = things::open(*n->db, {}, *n->local_repl);
+    ASSERT_TRUE(t);
+    n->local = std::move(*t);
+    n->repl = std::make_unique<sharded_replication>([this] { return layout(); }, mode);
+    n->table = std::make_unique<rthings>(*n->local, *n->repl, net_->add(nid(i)),
+                                         rpc::call_options{rpc::priority::normal, 2s});
+    nodes_[i] = std::move(n);
+  }
+
+  rthings& at(int i) { return *nodes_.at(i)->table; }
+  rpc::local_net& net() { return *net_; }
+  // What node i stores locally for (pk, sk).
+  std::optional<test_entry> stored(int i, const std::string& pk, const std::string& sk) {
+    auto r = nodes_.at(i)->local->get(pk, sk);
+    EXPECT_TRUE(r);
+    return r ? *r : std::nullopt;
+  }
+
+ private:
+  struct node {
+    std::unique_ptr<db::database> db;
+    std::unique_ptr<local_replication> local_repl;
+    std::unique_ptr<things> local;
+    std::unique_ptr<sharded_replication> repl;
+    std::unique_ptr<rthings> table;
+  };
+  fs::path dir_;
+  std::mutex mu_;
+  std::shared_ptr<layout::layout_history> history_;
+  std::unique_ptr<rpc::local_net> net_ = std::make_unique<rpc::local_net>();
+  std::map<int, std::unique_ptr<node>> nodes_;
+};
+
+// Waits until cond() or ~2 s.
+template <class F>
+bool eventually(F cond) {
+  for (int i = 0; i < 200; ++i) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return cond();
+}
+
+TEST(replication, quorums_follow_the_consistency_mode) {
+  EXPECT_EQ(write_quorum_of(3, consistency_mode::consistent), 2u);
+  EXPECT_EQ(read_quorum_of(3, consistency_mode::consistent), 2u);
+  EXPECT_EQ(read_quorum_of(3, consistency_mode::degraded), 1u);
+  EXPECT_EQ(write_quorum_of(3, consistency_mode::degraded), 2u);
+  EXPECT_EQ(write_quorum_of(3, consistency_mode::dangerous), 1u);
+  for (size_t rf = 1; rf <= 7; ++rf) {
+    EXPECT_GT(write_quorum_of(rf, consistency_mode::consistent) +
+                  read_quorum_of(rf, consistency_mode::consistent),
+              rf)
+        << "consistent quorums intersect for rf " << rf;
+  }
+  EXPECT_TRUE(parse_consistency_mode("degraded").has_value());
+  EXPECT_FALSE(parse_consistency_mode("strong").has_value());
+}
+
+TEST(replicated_table, written_through_one_node_read_through_every_other) {
+  cluster c(3);
+  ASSERT_TRUE(c.at(0).insert(test_entry::make("p", "a", 1, "one")));
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.at(i).get("p", "a");
+    ASSERT_TRUE(r) << r.error().to_string();
+    ASSERT_TRUE(r->has_value());
+    EXPECT_EQ((*r)->value.value, "one");
+  }
+  EXPECT_TRUE(eventually([&] { return c.stored(1, "p", "a") && c.stored(2, "p", "a"); }))
+      << "every replica got the write, not only the quorum";
+}
+
+TEST(replicated_table, one_node_down_reads_and_writes_continue_two_down_they_fail) {
+  cluster c(3);
+  c.net().set_up(nid(2), false);
+  ASSERT_TRUE(c.at(0).insert(test_entry::make("p", "a", 1, "one")));
+  auto r = c.at(1).get("p", "a");
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_TRUE(r->has_value());
+  c.net().set_up(nid(1), false);
+  auto w = c.at(0).insert(test_entry::make("p", "b", 1, "two"));
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().code, errc::unavailable);
+  EXPECT_FALSE(c.at(0).get("p", "a")) << "a read quorum of 2 needs two nodes";
+}
+
+TEST(replicated_table, a_node_that_missed_a_write_is_repaired_by_a_read) {
+  cluster c(3);
+  c.net().set_up(nid(2), false);
+  ASSERT_TRUE(c.at(0).insert(test_entry::make("p", "a", 5, "new")));
+  c.net().set_up(nid(2), true);
+  EXPECT_FALSE(c.stored(2, "p", "a"));
+  // Node 2 answers first (it reads itself), with nothing; the merge with the
+  // others' answer is what the read returns, and node 2 is repaired.
+  c.net().set_delay(nid(2), nid(0), 50ms);
+  c.net().set_delay(nid(2), nid(1), 0ms);
+  auto r = c.at(2).get("p", "a");
+  ASSERT_TRUE(r && r->has_value());
+  EXPECT_EQ((*r)->value.value, "new");
+  EXPECT_TRUE(eventually([&] { return c.stored(2, "p", "a").has_value(); }));
+  EXPECT_GE(c.at(2).repairs_sent(), 1u);
+}
+
+TEST(replicated_table, read_after_write_holds_whichever_quorums_meet) {
+  // Every pair of one node down during the write and another during the read:
+  // the quorums intersect, so the read sees the write.
+  for (int down_w = 0; down_w < 3; ++down_w) {
+    for (int down_r = 0; down_r < 3; ++down_r) {
+      cluster c(3);
+      c.net().set_up(nid(down_w), false);
+      int writer = (down_w + 1) % 3;
+      ASSERT_TRUE(c.at(writer).insert(test_entry::make("p", "k", 10, "v")));
+      c.net().set_up(nid(down_w), true);
+      c.net().set_up(nid(down_r), false);
+      int reader = (down_r + 1) % 3;
+      auto r = c.at(reader).get("p", "k");
+      ASSERT_TRUE(r) << r.error().to_string();
+      ASSERT_TRUE(r->has_value()) << "write with " << down_w << " down, read with " << down_r;
+    }
+  }
+}
+
+TEST(replicated_table, range_merges_replicas_and_a_tombstone_wins_over_a_stale_entry) {
+  cluster c(3);
+  for (int i = 0; i < 150; ++i) {
+    char sk[8];
+    snprintf(sk, sizeof sk, "k%03d", i);
+    ASSERT_TRUE(c.at(0).insert(test_entry::make("p", sk, 1, "v")));
+  }
+  // Node 2 misses the deletion of k010 and of k100.
+  c.net().set_up(nid(2), false);
+  ASSERT_TRUE(c.at(0).insert(test_entry::make("p", "k010", 2, "v", true)));
+  ASSERT_TRUE(c.at(0).insert(test_entry::make("p", "k100", 2, "v", true)));
+  c.net().set_up(nid(2), true);
+  ASSERT_TRUE(eventually(
+      [&] { return c.stored(1, "p", "k100") && c.stored(1, "p", "k100")->deleted.get(); }));
+  // Node 1 misses a new key.
+  c.net().set_up(nid(1), false);
+  ASSERT_TRUE(c.at(0).insert(test_entry::make("p", "k0505", 3, "late")));
+  c.net().set_up(nid(1), true);
+  // Read through node 2 with node 0 down: node 2 (stale deletes) and node 1
+  // (missing key) must be merged.
+  c.net().set_up(nid(0), false);
+  things::range_query q;
+  q.limit = 1000;
+  auto r = c.at(2).get_range("p", q);
+  ASSERT_TRUE(r) << r.error().to_string();
+  std::vector<std::string> keys;
+  for (auto& e : *r) keys.push_back(e.sk);
+  EXPECT_EQ(keys.size(), 149u);
+  EXPECT_EQ(std::count(keys.begin(), keys.end(), "k010"), 0);
+  EXPECT_EQ(std::count(keys.begin(), keys.end(), "k100"), 0);
+  EXPECT_EQ(std::count(keys.begin(), keys.end(), "k0505"), 1);
+  EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
+  // Small pages and reverse give the same keys.
+  things::range_query small;
+  small.limit = 7;
+  small.start_sk = "k095";
+  auto page = c.at(2).get_range("p", small);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 7u);
+  EXPECT_EQ(page->front().sk, "k095");
+  EXPECT_EQ((*page)[5].sk, "k101") << "k100 is deleted";
+  things::range_query rev;
+  rev.reverse = true;
+  rev.limit = 1000;
+  auto back = c.at(1).get_range("p", rev);
+  ASSERT_TRUE(back);
+  std::vector<std::string> rkeys;
+  for (auto& e : *back) rkeys.push_back(e.sk);
+  std::reverse(rkeys.begin(), rkeys.end());
+  EXPECT_EQ(rkeys, keys);
+  // The stale replicas were repaired by these reads.
+  EXPECT_TRUE(eventually([&] {
+    auto e = c.stored(2, "p", "k100");
+    return e && e->deleted.get() && c.stored(1, "p", "k0505").has_value();
+  }));
+}
+
+TEST(replicated_table, writes_during_a_layout_change_reach_both_versions) {
+  cluster c(4);
+  // Version 1 has nodes 0-3 in four zones (rf 3). Move node 3 out: while
+  // version 1 is still live, a write must reach a quorum in both versions.
+  c.remove_role(3);
+  c.apply();
+  auto l = c.layout();
+  ASSERT_EQ(l->versions().size(), 2u) << "both versions live until synced";
+  for (int i = 0; i < 40; ++i) {
+    std::string pk = "p" + std::to_string(i);
+    ASSERT_TRUE(c.at(i % 3).insert(test_entry::make(pk, "k", 1, "v")));
+    auto sets = c.at(0).repl().write_sets(blake2b_256(pk));
+    ASSERT_EQ(sets.size(), 2u);
+    for (const auto& set : sets) {
+      int have = 0;
+      for (int n = 0; n < 4; ++n) {
+        if (std::find(set.begin(), set.end(), nid(n)) == set.end()) continue;
+        eventually([&] { return c.stored(n, pk, "k").has_value(); });
+        have += c.stored(n, pk, "k").has_value();
+      }
+      EXPECT_GE(have, 2) << "write quorum in every live version";
+    }
+  }
+}
+
+TEST(replicated_table, malformed_requests_are_errors_not_crashes) {
+  cluster c(3);
+  auto& net = c.net().node(nid(0));
+  for (const char* ep : {"table/things/put", "table/things/get", "table/things/range"}) {
+    for (std::string body :
+         {std::string(), std::string("\xff\xff\xff\xff\xff", 5), std::string("\x01\x05zz", 4)}) {
+      auto r = net.call(nid(1), ep, body);
+      EXPECT_FALSE(r) << ep;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace garage::table
