@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -38,6 +39,7 @@
 #include "rpc/transport.h"
 #include "table/quorum.h"
 #include "table/replication.h"
+#include "table/sync.h"
 #include "table/table.h"
 #include "util/codec.h"
 #include "util/hash.h"
@@ -70,6 +72,17 @@ class replicated_table {
 
   table<S>& local() { return local_; }
   const replication& repl() const { return repl_; }
+
+  // Anti-entropy for this table (Merkle tree, sync rounds, confirmed
+  // tombstone GC). Call once, before serving.
+  result<table_sync*> enable_sync() {
+    if (!sync_) {
+      GARAGE_ASSIGN_OR_RETURN(sync_,
+                              table_sync::create(local_.store(), repl_, net_, put_ep_, opts_));
+    }
+    return sync_.get();
+  }
+  table_sync* sync() { return sync_.get(); }
 
   result<void> insert(const entry& e) { return insert_many(std::span<const entry>(&e, 1)); }
 
@@ -301,6 +314,7 @@ class replicated_table {
   rpc::call_options opts_;
   std::string put_ep_, get_ep_, range_ep_;
   std::atomic<uint64_t> repairs_sent_{0};
+  std::unique_ptr<table_sync> sync_;
 };
 
 }  // namespace garage::table

@@ -180,6 +180,8 @@ class table {
   }
 
   std::string_view name() const { return store_->name(); }
+  // The byte-level store (for anti-entropy, which works on stored bytes).
+  table_store& store() { return *store_; }
   const replication& repl() const { return store_->repl(); }
   S& schema() { return schema_; }
   const S& schema() const { return schema_; }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "db/db.h"
+#include "table/merkle.h"
 #include "table/replication.h"
 #include "util/hash.h"
 #include "util/result.h"
@@ -51,8 +53,26 @@ class table_store {
   // Writes an entry's new bytes; a tombstone also gets a GC record stamped now_msec.
   void put(db::transaction& tx, std::string_view key, std::string_view bytes, bool tombstone,
            uint64_t now_msec) const;
-  // See table::collect_tombstones.
-  result<size_t> collect_tombstones(uint64_t now_msec, uint64_t delay_msec) const;
+  // See table::collect_tombstones. With `confirm` (replicated tables), a due
+  // tombstone is deleted only after confirm(storage key, bytes) succeeded,
+  // which makes every other replica hold it and drop it; confirm runs outside
+  // any transaction. A tombstone whose confirmation fails stays for a later round.
+  using confirm_fn = std::function<result<void>(const std::string& key, const std::string& bytes)>;
+  result<size_t> collect_tombstones(uint64_t now_msec, uint64_t delay_msec,
+                                    const confirm_fn& confirm = nullptr) const;
+  // Deletes the entry at key if its stored bytes still hash to `bytes_hash`
+  // (nothing newer arrived); returns whether it did. For offloading and for a
+  // peer's tombstone collection. No hook runs.
+  result<bool> remove_if_unchanged(std::string_view key, const hash256& bytes_hash) const;
+
+  // Keeps a Merkle tree of the entries from now on (replicated tables; call
+  // before the table is used). Entries stored before are added by
+  // rebuild_merkle().
+  result<merkle_tree*> enable_merkle();
+  merkle_tree* merkle() const { return merkle_.get(); }
+  // Queues every stored entry for the Merkle tree (after enabling it on a
+  // table that has data and no tree yet).
+  result<void> rebuild_merkle() const;
   uint64_t approximate_count() const { return db_.approximate_count(data_); }
 
   // errc::corrupted naming the table and the key.
@@ -68,6 +88,7 @@ class table_store {
   const replication& repl_;
   db::tree* data_;
   db::tree* gc_;
+  std::unique_ptr<merkle_tree> merkle_;
 };
 
 }  // namespace garage::table

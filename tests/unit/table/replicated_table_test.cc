@@ -73,6 +73,45 @@ class cluster {
     std::lock_guard lk(mu_);
     return history_;
   }
+  // Every node reports itself synced to the current version: old versions retire.
+  void settle() {
+    std::lock_guard lk(mu_);
+    auto h = std::make_shared<layout::layout_history>(*history_);
+    uint64_t v = h->current().version();
+    for (const auto& n : h->all_nodes()) {
+      h->set_ack(n, v);
+      h->set_sync(n, v);
+    }
+    for (const auto& n : h->all_nodes()) h->set_sync_ack(n, v);
+    history_ = h;
+  }
+  // One anti-entropy round on every node (in order).
+  void sync_round() {
+    for (auto& [i, n] : nodes_) {
+      auto r = n->table->sync()->sync_all();
+      ASSERT_TRUE(r) << r.error().to_string();
+    }
+  }
+  hash256 root(int i, uint8_t p) {
+    auto* s = nodes_.at(i)->table->sync();
+    for (;;) {
+      auto n = s->merkle().update();
+      if (!n || *n == 0) break;
+    }
+    auto r = s->merkle().root_hash(p);
+    EXPECT_TRUE(r);
+    return r ? *r : hash256{};
+  }
+  uint64_t local_count(int i) {
+    std::string last;
+    uint64_t count = 0;
+    for (;;) {
+      auto page = nodes_.at(i)->local->scan_all(last, 500, &last);
+      EXPECT_TRUE(page);
+      if (!page || page->empty()) return count;
+      count += page->size();
+    }
+  }
 
   void start(int i, consistency_mode mode = consistency_mode::consistent) {
     auto n = std::make_unique<node>();
@@ -86,6 +125,8 @@ class cluster {
     n->repl = std::make_unique<sharded_replication>([this] { return layout(); }, mode);
     n->table = std::make_unique<rthings>(*n->local, *n->repl, net_->add(nid(i)),
                                          rpc::call_options{rpc::priority::normal, 2s});
+    auto sync = n->table->enable_sync();
+    ASSERT_TRUE(sync) << sync.error().to_string();
     nodes_[i] = std::move(n);
   }
 
@@ -284,10 +325,92 @@ TEST(replicated_table, writes_during_a_layout_change_reach_both_versions) {
   }
 }
 
+TEST(table_sync, a_node_that_was_down_converges_through_anti_entropy) {
+  cluster c(3);
+  c.net().set_up(nid(2), false);
+  for (int i = 0; i < 200; ++i)
+    ASSERT_TRUE(c.at(i % 2).insert(
+        test_entry::make("p" + std::to_string(i % 17), "k" + std::to_string(i), 1, "v")));
+  c.net().set_up(nid(2), true);
+  EXPECT_EQ(c.local_count(2), 0u);
+  bool differ = false;
+  for (int p = 0; p < 256; ++p) differ |= c.root(0, p) != c.root(2, p);
+  EXPECT_TRUE(differ);
+  c.sync_round();
+  EXPECT_EQ(c.local_count(2), 200u);
+  for (int p = 0; p < 256; ++p) {
+    ASSERT_EQ(c.root(0, p), c.root(2, p)) << "partition " << p;
+    ASSERT_EQ(c.root(1, p), c.root(2, p)) << "partition " << p;
+  }
+  // Converged: another round pushes nothing.
+  auto again = c.at(0).sync()->sync_all();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->items_pushed, 0u);
+  EXPECT_EQ(again->partitions_differing, 0u);
+}
+
+TEST(table_sync, a_node_removed_from_the_layout_hands_its_data_over_then_drops_it) {
+  cluster c(4);
+  for (int i = 0; i < 300; ++i)
+    ASSERT_TRUE(c.at(i % 4).insert(test_entry::make("p" + std::to_string(i), "k", 1, "v")));
+  c.sync_round();
+  const uint64_t before = c.local_count(3);
+  ASSERT_GT(before, 0u);
+  c.remove_role(3);
+  c.apply();
+  c.sync_round();  // new owners get their partitions from the old ones
+  c.settle();      // then the old version retires
+  c.sync_round();  // and node 3 offloads and drops
+  EXPECT_EQ(c.local_count(3), 0u);
+  for (int i = 0; i < 300; ++i) {
+    std::string pk = "p" + std::to_string(i);
+    auto owners = c.at(0).repl().sync_nodes(blake2b_256(pk));
+    ASSERT_EQ(owners.size(), 3u);
+    for (int n = 0; n < 3; ++n) {
+      if (std::find(owners.begin(), owners.end(), nid(n)) != owners.end()) {
+        ASSERT_TRUE(c.stored(n, pk, "k")) << pk << " on node " << n;
+      }
+    }
+    auto r = c.at(1).get(pk, "k");
+    ASSERT_TRUE(r && r->has_value());
+  }
+}
+
+TEST(table_sync, a_tombstone_is_collected_only_once_every_replica_holds_it) {
+  cluster c(3);
+  ASSERT_TRUE(c.at(0).insert(test_entry::make("p", "k", 1, "v")));
+  ASSERT_TRUE(eventually([&] { return c.stored(2, "p", "k").has_value(); }));
+  c.net().set_up(nid(2), false);
+  ASSERT_TRUE(c.at(0).insert(test_entry::make("p", "k", 2, "v", true)));
+  ASSERT_TRUE(eventually(
+      [&] { return c.stored(1, "p", "k").has_value() && c.stored(1, "p", "k")->deleted.get(); }));
+  // Node 2 still has the live entry and is unreachable: nothing is collected.
+  auto none = c.at(0).sync()->collect_tombstones(UINT64_MAX / 2, 0);
+  ASSERT_TRUE(none) << none.error().to_string();
+  EXPECT_EQ(*none, 0u);
+  EXPECT_TRUE(c.stored(0, "p", "k").has_value());
+  c.net().set_up(nid(2), true);
+  auto done = c.at(0).sync()->collect_tombstones(UINT64_MAX / 2, 0);
+  ASSERT_TRUE(done) << done.error().to_string();
+  EXPECT_EQ(*done, 1u);
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(c.stored(i, "p", "k").has_value()) << "node " << i;
+  // Nothing comes back through anti-entropy or a read.
+  c.sync_round();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(c.stored(i, "p", "k").has_value());
+    auto r = c.at(i).get("p", "k");
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->has_value());
+  }
+}
+
 TEST(replicated_table, malformed_requests_are_errors_not_crashes) {
   cluster c(3);
   auto& net = c.net().node(nid(0));
-  for (const char* ep : {"table/things/put", "table/things/get", "table/things/range"}) {
+  EXPECT_FALSE(net.call(nid(1), "table/things/merkle", ""));
+  EXPECT_FALSE(net.call(nid(1), "table/things/merkle", std::string(40, 'x')));
+  for (const char* ep :
+       {"table/things/put", "table/things/get", "table/things/range", "table/things/gc_delete"}) {
     for (std::string body :
          {std::string(), std::string("\xff\xff\xff\xff\xff", 5), std::string("\x01\x05zz", 4)}) {
       auto r = net.call(nid(1), ep, body);
