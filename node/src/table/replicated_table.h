@@ -36,8 +36,8 @@
 #include <utility>
 #include <vector>
 
+#include "rpc/quorum.h"
 #include "rpc/transport.h"
-#include "table/quorum.h"
 #include "table/replication.h"
 #include "table/sync.h"
 #include "table/table.h"
@@ -95,8 +95,8 @@ class replicated_table {
       encoder enc;
       enc.varint(group.size());
       for (const entry* e : group) enc.bytes(e->encode());
-      GARAGE_TRY(multi_quorum_call(net_, repl_.write_sets(h), put_ep_, enc.take(),
-                                   repl_.write_quorum(), opts_));
+      GARAGE_TRY(rpc::multi_quorum_call(net_, repl_.write_sets(h), put_ep_, enc.take(),
+                                        repl_.write_quorum(), opts_));
     }
     return ok();
   }

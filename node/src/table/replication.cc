@@ -4,36 +4,6 @@
 
 namespace garage::table {
 
-result<consistency_mode> parse_consistency_mode(std::string_view text) {
-  if (text == "consistent") return consistency_mode::consistent;
-  if (text == "degraded") return consistency_mode::degraded;
-  if (text == "dangerous") return consistency_mode::dangerous;
-  return error(errc::invalid_argument, "consistency_mode: \"" + std::string(text) +
-                                           "\" is not consistent, degraded or dangerous");
-}
-
-const char* to_string(consistency_mode m) {
-  switch (m) {
-    case consistency_mode::consistent:
-      return "consistent";
-    case consistency_mode::degraded:
-      return "degraded";
-    case consistency_mode::dangerous:
-      return "dangerous";
-  }
-  return "?";
-}
-
-size_t write_quorum_of(size_t rf, consistency_mode m) {
-  if (rf == 0) return 0;
-  return m == consistency_mode::dangerous ? 1 : rf / 2 + 1;
-}
-
-size_t read_quorum_of(size_t rf, consistency_mode m) {
-  if (rf == 0) return 0;
-  return m == consistency_mode::consistent ? (rf + 1) / 2 : 1;
-}
-
 std::vector<node_id> local_replication::storage_nodes(const hash256&) const { return {self_}; }
 
 size_t sharded_replication::replication_factor() const {

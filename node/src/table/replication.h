@@ -10,7 +10,7 @@
 // During a layout transition several versions are live: writes must reach a
 // quorum in every write set (one per live version), reads go to the nodes of
 // the newest version whose data is synced (layout_history::read_nodes_of).
-// Quorums follow the consistency mode (Garage's): with replication factor rf,
+// Quorums follow the consistency mode (rpc/quorum.h): with replication factor rf,
 //   consistent  write rf/2+1, read ceil(rf/2)  (they intersect: read-after-write)
 //   degraded    write rf/2+1, read 1           (reads survive more failures)
 //   dangerous   write 1,      read 1
@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "layout/history.h"
+#include "rpc/quorum.h"
 #include "util/hash.h"
 #include "util/result.h"
 
@@ -32,12 +33,10 @@ namespace garage::table {
 
 using node_id = garage::hash256;
 
-enum class consistency_mode { consistent, degraded, dangerous };
-// "consistent", "degraded" or "dangerous"; errors (invalid_argument) name the value.
-result<consistency_mode> parse_consistency_mode(std::string_view text);
-const char* to_string(consistency_mode m);
-size_t write_quorum_of(size_t replication_factor, consistency_mode m);
-size_t read_quorum_of(size_t replication_factor, consistency_mode m);
+using rpc::consistency_mode;
+using rpc::parse_consistency_mode;
+using rpc::read_quorum_of;
+using rpc::write_quorum_of;
 
 class replication {
  public:

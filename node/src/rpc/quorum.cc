@@ -1,4 +1,4 @@
-#include "table/quorum.h"
+#include "rpc/quorum.h"
 
 #include <algorithm>
 #include <condition_variable>
@@ -6,7 +6,37 @@
 #include <memory>
 #include <mutex>
 
-namespace garage::table {
+namespace garage::rpc {
+
+result<consistency_mode> parse_consistency_mode(std::string_view text) {
+  if (text == "consistent") return consistency_mode::consistent;
+  if (text == "degraded") return consistency_mode::degraded;
+  if (text == "dangerous") return consistency_mode::dangerous;
+  return error(errc::invalid_argument, "consistency_mode: \"" + std::string(text) +
+                                           "\" is not consistent, degraded or dangerous");
+}
+
+const char* to_string(consistency_mode m) {
+  switch (m) {
+    case consistency_mode::consistent:
+      return "consistent";
+    case consistency_mode::degraded:
+      return "degraded";
+    case consistency_mode::dangerous:
+      return "dangerous";
+  }
+  return "?";
+}
+
+size_t write_quorum_of(size_t rf, consistency_mode m) {
+  if (rf == 0) return 0;
+  return m == consistency_mode::dangerous ? 1 : rf / 2 + 1;
+}
+
+size_t read_quorum_of(size_t rf, consistency_mode m) {
+  if (rf == 0) return 0;
+  return m == consistency_mode::consistent ? (rf + 1) / 2 : 1;
+}
 
 namespace {
 struct multi_state {
@@ -36,9 +66,9 @@ struct multi_state {
 };
 }  // namespace
 
-result<void> multi_quorum_call(rpc::transport& net, const std::vector<std::vector<node_id>>& sets,
+result<void> multi_quorum_call(transport& net, const std::vector<std::vector<node_id>>& sets,
                                const std::string& endpoint, const std::string& body, size_t quorum,
-                               rpc::call_options opts) {
+                               call_options opts) {
   auto st = std::make_shared<multi_state>();
   st->sets = sets;
   st->quorum = quorum;
@@ -74,4 +104,4 @@ result<void> multi_quorum_call(rpc::transport& net, const std::vector<std::vecto
   return error(errc::unavailable, msg + ")");
 }
 
-}  // namespace garage::table
+}  // namespace garage::rpc
