@@ -38,11 +38,19 @@ result<std::optional<rc_entry>> read_rc(db::transaction& tx, db::tree* rc, const
 
 }  // namespace
 
+static std::string resync_key(uint64_t due_msec, const hash256& id) {
+  std::string k(8, '\0');
+  for (int i = 0; i < 8; ++i) k[i] = static_cast<char>(due_msec >> (56 - 8 * i));
+  k.append(id.view());
+  return k;
+}
+
 struct block_manager::rep {
   block_config cfg;
   db::database& db;
   db::tree* rc = nullptr;
   db::tree* gc = nullptr;
+  db::tree* resync = nullptr;
   std::unique_ptr<block_store> store;
   std::array<std::mutex, lock_stripes> stripes;
   std::atomic<uint64_t> corrupted_reads{0};
@@ -118,6 +126,7 @@ result<std::unique_ptr<block_manager>> block_manager::open(const block_config& c
   auto r = std::make_unique<rep>(cfg, db);
   GARAGE_ASSIGN_OR_RETURN(r->rc, db.open_tree(rc_tree_name));
   GARAGE_ASSIGN_OR_RETURN(r->gc, db.open_tree(gc_tree_name));
+  GARAGE_ASSIGN_OR_RETURN(r->resync, db.open_tree("block_resync"));
   GARAGE_ASSIGN_OR_RETURN(r->store, block_store::open(cfg.data_dir, cfg.fsync));
   return std::unique_ptr<block_manager>(new block_manager(std::move(r)));
 }
@@ -156,6 +165,7 @@ result<void> block_manager::incref(db::transaction& tx, const hash256& id) {
   GARAGE_ASSIGN_OR_RETURN(std::optional<rc_entry> cur, read_rc(tx, r.rc, id));
   rc_entry e = cur.value_or(rc_entry{});
   if (cur && e.count == 0) tx.del(r.gc, encode_gc_key({e.zero_since_msec, id}));
+  if (e.count == 0 && r.cfg.resync_queue) tx.put(r.resync, resync_key(r.now(), id), "");
   e.count += 1;
   e.zero_since_msec = 0;
   tx.put(r.rc, id.view(), encode_rc_entry(e));
@@ -213,6 +223,46 @@ result<size_t> block_manager::collect_garbage(uint64_t now_msec) {
     range.start = entries.back().key + '\0';
   }
   return deleted;
+}
+
+result<std::vector<hash256>> block_manager::list_counted(const std::optional<hash256>& after,
+                                                         size_t limit) {
+  db::range range;
+  if (after) range.start = std::string(after->view()) + '\0';
+  range.limit = limit;
+  GARAGE_ASSIGN_OR_RETURN(auto entries, rep_->db.scan(rep_->rc, range));
+  std::vector<hash256> out;
+  for (const auto& e : entries)
+    if (e.key.size() == 32) out.push_back(hash256::from_raw(e.key));
+  return out;
+}
+
+result<void> block_manager::queue_resync(const hash256& id, uint64_t due_msec) {
+  auto tx = rep_->db.begin();
+  tx->put(rep_->resync, resync_key(due_msec, id), "");
+  return tx->commit();
+}
+
+result<std::vector<hash256>> block_manager::take_resync(uint64_t now_msec, size_t limit) {
+  db::range range;
+  range.end = resync_key(now_msec + 1, hash256{});
+  range.limit = limit;
+  auto tx = rep_->db.begin();
+  GARAGE_ASSIGN_OR_RETURN(auto entries, tx->scan(rep_->resync, range));
+  std::vector<hash256> out;
+  for (const auto& e : entries) {
+    tx->del(rep_->resync, e.key);
+    if (e.key.size() == 40) out.push_back(hash256::from_raw(std::string_view(e.key).substr(8)));
+  }
+  GARAGE_TRY(tx->commit());
+  return out;
+}
+
+uint64_t block_manager::resync_queue_length() { return rep_->db.approximate_count(rep_->resync); }
+
+result<bool> block_manager::drop_local(const hash256& id) {
+  std::lock_guard lock(rep_->stripe(id));
+  return rep_->store->remove(id);
 }
 
 block_stats block_manager::stats() {

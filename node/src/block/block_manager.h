@@ -24,8 +24,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "db/db.h"
 #include "util/hash.h"
@@ -41,6 +43,10 @@ struct block_config {
   // Wall clock in msec, read by put() to date a zero-count block's last write.
   // Empty means util/clock.h now_msec(); tests install a fake.
   std::function<uint64_t()> clock;
+  // Cluster nodes keep a resync queue (tree "block_resync"): a block whose
+  // count goes from zero to one is queued, so that a node that must hold a
+  // block and lacks it fetches it (block_net::resync).
+  bool resync_queue = false;
 };
 
 struct block_stats {
@@ -91,6 +97,19 @@ class block_manager {
   result<size_t> collect_garbage(uint64_t now_msec);
 
   block_stats stats();
+
+  // ---- for replication (block_net) ----
+  // Ids of blocks with a count entry (referenced, or waiting for GC), in id
+  // order, after `after` (exclusive; nullopt: from the start), at most limit.
+  result<std::vector<hash256>> list_counted(const std::optional<hash256>& after, size_t limit);
+  // Queues the block for a resync check at `due_msec`.
+  result<void> queue_resync(const hash256& id, uint64_t due_msec);
+  // Up to `limit` queued ids due at or before now_msec, taken off the queue.
+  result<std::vector<hash256>> take_resync(uint64_t now_msec, size_t limit);
+  uint64_t resync_queue_length();
+  // Deletes this node's file of the block whatever its count (it was handed
+  // over to the nodes that own it). Returns whether a file was there.
+  result<bool> drop_local(const hash256& id);
   const block_config& config() const;
 
  private:

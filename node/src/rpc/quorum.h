@@ -9,10 +9,13 @@
 //   dangerous   write 1,      read 1
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "layout/history.h"
 #include "rpc/transport.h"
 #include "util/result.h"
 
@@ -24,6 +27,10 @@ result<consistency_mode> parse_consistency_mode(std::string_view text);
 const char* to_string(consistency_mode m);
 size_t write_quorum_of(size_t replication_factor, consistency_mode m);
 size_t read_quorum_of(size_t replication_factor, consistency_mode m);
+
+// The cluster's current layout, as a snapshot that stays valid while held
+// (never null).
+using layout_source = std::function<std::shared_ptr<const layout::layout_history>()>;
 
 // Sends `body` once to every node of the union of `sets` and returns when
 // each set has `quorum` successful answers (a node in several sets counts in

@@ -59,8 +59,7 @@ class replication {
   virtual size_t read_quorum() const = 0;
 };
 
-// The current layout, as a snapshot that stays valid while held.
-using layout_source = std::function<std::shared_ptr<const layout::layout_history>()>;
+using rpc::layout_source;
 
 class sharded_replication final : public replication {
  public:

@@ -1,0 +1,190 @@
+#include "block/block_net.h"
+
+#include <algorithm>
+
+#include "layout/partition.h"
+#include "util/log.h"
+
+namespace garage::block {
+
+namespace {
+
+result<hash256> parse_id(std::string_view body) {
+  if (body.size() < 32) return error(errc::invalid_argument, "block request without an id");
+  return hash256::from_raw(body.substr(0, 32));
+}
+
+}  // namespace
+
+block_net::block_net(block_manager& mgr, rpc::layout_source layout, rpc::consistency_mode mode,
+                     rpc::transport& net, rpc::call_options opts)
+    : mgr_(mgr), layout_(std::move(layout)), mode_(mode), net_(net), opts_(opts) {
+  net_.register_handler(
+      "block/put", [this](const rpc::node_id&, std::string body) -> result<std::string> {
+        GARAGE_ASSIGN_OR_RETURN(hash256 id, parse_id(body));
+        std::string_view data = std::string_view(body).substr(32);
+        // Never trust a peer's bytes: the id is the hash of the data.
+        if (blake2b_256(data) != id)
+          return error(errc::invalid_argument, "block/put: data does not hash to " + id.hex());
+        GARAGE_TRY(mgr_.put(id, data));
+        return std::string();
+      });
+  net_.register_handler("block/get",
+                        [this](const rpc::node_id&, std::string body) -> result<std::string> {
+                          GARAGE_ASSIGN_OR_RETURN(hash256 id, parse_id(body));
+                          if (body.size() != 32)
+                            return error(errc::invalid_argument, "block/get: bad request");
+                          return mgr_.get(id);
+                        });
+  net_.register_handler("block/has",
+                        [this](const rpc::node_id&, std::string body) -> result<std::string> {
+                          GARAGE_ASSIGN_OR_RETURN(hash256 id, parse_id(body));
+                          if (body.size() != 32)
+                            return error(errc::invalid_argument, "block/has: bad request");
+                          return std::string(mgr_.exists(id) ? "1" : "0");
+                        });
+}
+
+std::vector<rpc::node_id> block_net::owners(const hash256& id) const {
+  return layout_()->storage_nodes_of(layout::partition_of(id));
+}
+
+result<void> block_net::put(const hash256& id, std::string_view data) {
+  auto l = layout_();
+  auto sets = l->write_sets_of(layout::partition_of(id));
+  const size_t quorum = rpc::write_quorum_of(l->current().replication_factor(), mode_);
+  std::string body(id.view());
+  body.append(data);
+  return rpc::multi_quorum_call(net_, sets, "block/put", body, quorum, opts_);
+}
+
+std::vector<rpc::node_id> block_net::read_order(const hash256& id) const {
+  auto l = layout_();
+  auto nodes = l->storage_nodes_of(layout::partition_of(id));
+  const auto& roles = l->current().roles();
+  auto self_role = roles.find(net_.self());
+  std::string zone = self_role == roles.end() ? std::string() : self_role->second.zone;
+  auto rank = [&](const rpc::node_id& n) {
+    if (n == net_.self()) return std::pair<int, int64_t>{0, 0};
+    auto r = roles.find(n);
+    int same_zone = (r != roles.end() && !zone.empty() && r->second.zone == zone) ? 1 : 2;
+    auto rtt = net_.rtt(n);
+    int up = net_.is_up(n) ? 0 : 2;
+    return std::pair<int, int64_t>{same_zone + up, rtt ? rtt->count() : INT64_MAX / 2};
+  };
+  std::stable_sort(nodes.begin(), nodes.end(),
+                   [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+  return nodes;
+}
+
+result<std::string> block_net::fetch_remote(const hash256& id) {
+  std::string errors;
+  for (const auto& n : read_order(id)) {
+    if (n == net_.self()) continue;
+    auto r = net_.call(n, "block/get", std::string(id.view()), opts_);
+    if (r && blake2b_256(*r) == id) return r;
+    errors += (errors.empty() ? "" : "; ") + layout::short_id(n) + ": " +
+              (r ? std::string("returned data that does not match the id") : r.error().to_string());
+  }
+  return error(errc::unavailable,
+               "block " + id.hex() + ": no node could serve it (" + errors + ")");
+}
+
+result<std::string> block_net::get(const hash256& id) {
+  if (mgr_.exists(id)) {
+    auto local = mgr_.get(id);
+    if (local) return local;
+    // Corrupt here (moved aside by the manager): get a good copy and repair.
+    LOG_WARN("block {}: local copy unreadable ({}), fetching from a peer", id.hex(),
+             local.error().to_string());
+    GARAGE_TRY(mgr_.queue_resync(id, 0));
+  }
+  return fetch_remote(id);
+}
+
+result<resync_stats> block_net::resync(uint64_t now_msec, size_t max, uint64_t retry_msec) {
+  resync_stats st;
+  GARAGE_ASSIGN_OR_RETURN(auto due, mgr_.take_resync(now_msec, max));
+  for (const auto& id : due) {
+    ++st.checked;
+    auto fail = [&](const error& e) -> result<void> {
+      ++st.errors;
+      st.last_error = id.hex() + ": " + e.to_string();
+      return mgr_.queue_resync(id, now_msec + retry_msec);
+    };
+    const auto own = owners(id);
+    const bool mine = std::find(own.begin(), own.end(), net_.self()) != own.end();
+    const bool have = mgr_.exists(id);
+    GARAGE_ASSIGN_OR_RETURN(uint64_t count, mgr_.refcount(id));
+    if (mine && count > 0 && !have) {
+      auto data = fetch_remote(id);
+      if (!data) {
+        GARAGE_TRY(fail(data.error()));
+        continue;
+      }
+      GARAGE_TRY(mgr_.put(id, *data));
+      ++st.fetched;
+    } else if (!mine && have && !own.empty()) {
+      // Hand over: every owner must hold it before the local copy goes.
+      auto data = mgr_.get(id);
+      if (!data) {
+        GARAGE_TRY(fail(data.error()));
+        continue;
+      }
+      bool all = true;
+      for (const auto& n : own) {
+        auto has = net_.call(n, "block/has", std::string(id.view()), opts_);
+        if (has && *has == "1") continue;
+        std::string body(id.view());
+        body.append(*data);
+        auto put = has ? net_.call(n, "block/put", std::move(body), opts_) : has;
+        if (!put) {
+          all = false;
+          GARAGE_TRY(fail(put.error()));
+          break;
+        }
+      }
+      if (!all) continue;
+      GARAGE_TRY(mgr_.drop_local(id));
+      ++st.offloaded;
+    }
+  }
+  return st;
+}
+
+result<size_t> block_net::queue_all(uint64_t due_msec) {
+  std::optional<hash256> after;
+  size_t n = 0;
+  for (;;) {
+    GARAGE_ASSIGN_OR_RETURN(auto ids, mgr_.list_counted(after, 1000));
+    for (const auto& id : ids) GARAGE_TRY(mgr_.queue_resync(id, due_msec));
+    n += ids.size();
+    if (ids.size() < 1000) return n;
+    after = ids.back();
+  }
+}
+
+result<scrub_stats> block_net::scrub(std::optional<hash256>* cursor, size_t max,
+                                     uint64_t now_msec) {
+  scrub_stats st;
+  GARAGE_ASSIGN_OR_RETURN(auto ids, mgr_.list_counted(*cursor, max));
+  for (const auto& id : ids) {
+    ++st.checked;
+    GARAGE_ASSIGN_OR_RETURN(uint64_t count, mgr_.refcount(id));
+    if (count == 0) continue;
+    if (!mgr_.exists(id)) {
+      ++st.missing;
+      GARAGE_TRY(mgr_.queue_resync(id, now_msec));
+      continue;
+    }
+    auto r = mgr_.get(id);
+    if (!r && r.error().code == errc::corrupted) {
+      ++st.corrupted;
+      GARAGE_TRY(mgr_.queue_resync(id, now_msec));
+    }
+  }
+  *cursor = ids.size() < max ? std::nullopt : std::optional<hash256>(ids.back());
+  return st;
+}
+
+}  // namespace garage::block
