@@ -11,6 +11,7 @@
 
 #include "layout/layout.h"
 #include "rpc/local_net.h"
+#include "table/insert_queue.h"
 #include "test_entry.h"
 
 namespace garage::table {
@@ -131,6 +132,7 @@ class cluster {
   }
 
   rthings& at(int i) { return *nodes_.at(i)->table; }
+  db::database& db(int i) { return *nodes_.at(i)->db; }
   rpc::local_net& net() { return *net_; }
   // What node i stores locally for (pk, sk).
   std::optional<test_entry> stored(int i, const std::string& pk, const std::string& sk) {
@@ -417,6 +419,43 @@ TEST(replicated_table, malformed_requests_are_errors_not_crashes) {
       EXPECT_FALSE(r) << ep;
     }
   }
+}
+
+}  // namespace
+}  // namespace garage::table
+
+namespace garage::table {
+namespace {
+
+// A hook on one node queues entries for a table stored on other nodes; the
+// drain writes them with a quorum, keeps them while it cannot, and never
+// drops a change made after the send.
+TEST(insert_queue, queued_in_a_transaction_sent_with_a_quorum_kept_until_then) {
+  cluster c(3);
+  auto q = insert_queue<things_schema>::open(c.db(0), c.at(0));
+  ASSERT_TRUE(q) << q.error().to_string();
+  {
+    auto tx = c.db(0).begin();
+    ASSERT_TRUE((*q)->push(*tx, test_entry::make("p", "a", 1, "one")));
+    ASSERT_TRUE((*q)->push(*tx, test_entry::make("p", "a", 2, "two")));  // merged
+    ASSERT_TRUE((*q)->push(*tx, test_entry::make("p", "b", 1, "bee")));
+    ASSERT_TRUE(tx->commit());
+  }
+  EXPECT_EQ(*(*q)->count(), 2u);
+  c.net().set_up(nid(1), false);
+  c.net().set_up(nid(2), false);
+  auto fail = (*q)->drain();
+  ASSERT_FALSE(fail);
+  EXPECT_EQ(*(*q)->count(), 2u) << "kept while no quorum";
+  c.net().set_up(nid(1), true);
+  c.net().set_up(nid(2), true);
+  auto sent = (*q)->drain();
+  ASSERT_TRUE(sent) << sent.error().to_string();
+  EXPECT_EQ(*sent, 2u);
+  EXPECT_EQ(*(*q)->count(), 0u);
+  auto r = c.at(2).get("p", "a");
+  ASSERT_TRUE(r && r->has_value());
+  EXPECT_EQ((*r)->value.value, "two");
 }
 
 }  // namespace
