@@ -7,6 +7,7 @@
 #include <map>
 #include <thread>
 
+#include "block/block_workers.h"
 #include "block_test_util.h"
 #include "layout/layout.h"
 #include "rpc/local_net.h"
@@ -246,6 +247,32 @@ TEST(block_net, a_peer_sending_bytes_that_do_not_match_the_id_is_refused) {
   EXPECT_EQ(r.error().code, errc::invalid_argument);
   EXPECT_FALSE(c.mgr(1).exists(blake2b_256("real")));
   EXPECT_FALSE(c.net().node(nid(0)).call(nid(1), "block/get", "short"));
+}
+
+}  // namespace
+}  // namespace garage::block
+
+namespace garage::block {
+namespace {
+
+TEST(block_workers, resync_and_scrub_workers_step_through_their_queues) {
+  block_cluster c(3);
+  std::string data = random_data(30'000, 9);
+  hash256 id = blake2b_256(data);
+  c.net().set_up(nid(2), false);
+  ASSERT_TRUE(c.at(0).put(id, data));
+  c.net().set_up(nid(2), true);
+  c.incref(2, id);
+  resync_worker rw(c.at(2), c.mgr(2));
+  EXPECT_EQ(rw.queue_length(), 1u);
+  auto s1 = rw.step();
+  ASSERT_TRUE(s1) << s1.error().to_string();
+  EXPECT_TRUE(c.mgr(2).exists(id));
+  scrub_worker sw(c.at(2), std::chrono::hours(24));
+  auto s2 = sw.step();
+  ASSERT_TRUE(s2);
+  EXPECT_EQ(*s2, worker_state::idle) << "one short pass";
+  EXPECT_NE(sw.progress().find("1 passes"), std::string::npos) << sw.progress();
 }
 
 }  // namespace

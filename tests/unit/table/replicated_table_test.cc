@@ -12,6 +12,7 @@
 #include "layout/layout.h"
 #include "rpc/local_net.h"
 #include "table/insert_queue.h"
+#include "table/sync_worker.h"
 #include "test_entry.h"
 
 namespace garage::table {
@@ -456,6 +457,36 @@ TEST(insert_queue, queued_in_a_transaction_sent_with_a_quorum_kept_until_then) {
   auto r = c.at(2).get("p", "a");
   ASSERT_TRUE(r && r->has_value());
   EXPECT_EQ((*r)->value.value, "two");
+}
+
+}  // namespace
+}  // namespace garage::table
+
+namespace garage::table {
+namespace {
+
+// The sync worker reports a layout version as synced only after a round
+// without errors; a down replica holds the report back.
+TEST(sync_worker, reports_synced_only_after_a_clean_round) {
+  cluster c(3);
+  std::atomic<uint64_t> reported{0};
+  std::vector<table_sync*> tables{c.at(0).sync()};
+  sync_worker w(
+      tables, [&] { return c.layout()->current().version(); }, [&](uint64_t v) { reported = v; },
+      std::chrono::seconds(1));
+  ASSERT_TRUE(c.at(0).insert(test_entry::make("p", "a", 1, "x")));
+  c.net().set_up(nid(2), false);
+  auto bad = w.step();
+  EXPECT_FALSE(bad) << "a replica is down";
+  EXPECT_EQ(reported, 0u);
+  c.net().set_up(nid(2), true);
+  auto good = w.step();
+  ASSERT_TRUE(good) << good.error().to_string();
+  EXPECT_EQ(*good, worker_state::idle);
+  EXPECT_EQ(reported, c.layout()->current().version());
+  merkle_worker m(*c.at(1).sync());
+  ASSERT_TRUE(m.step());
+  EXPECT_EQ(m.queue_length(), 0u);
 }
 
 }  // namespace
