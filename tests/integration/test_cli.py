@@ -157,7 +157,8 @@ def test_error_documents_and_statuses(node):
     bid = node.create_bucket(uniq("upd"))
     r = admin_raw(node, "POST", "/v2/UpdateBucket", params={"id": bid},
                   json={"quotas": {"maxSize": 1000, "maxObjects": None}})
-    assert r.status_code == 501
+    assert r.status_code == 200
+    assert r.json()["quotas"] == {"maxSize": 1000, "maxObjects": None}
     r = admin_raw(node, "POST", "/v2/UpdateBucket", params={"id": bid}, json={})
     assert r.status_code == 200 and r.json()["id"] == bid
 

@@ -48,6 +48,9 @@ constexpr std::array kCommands = {
                  "give a bucket another name"},
     command_spec{"bucket unalias", 1, 2, "", "garage bucket unalias [BUCKET] NAME",
                  "remove a name of a bucket (not its last one)"},
+    command_spec{"bucket set-quotas", 1, 1, "max-size max-objects",
+                 "garage bucket set-quotas BUCKET [--max-size SIZE|none] [--max-objects N|none]",
+                 "limit a bucket's total size and object count (none: no limit)"},
     command_spec{"bucket allow", 1, 1, "read write owner key",
                  "garage bucket allow [--read] [--write] [--owner] BUCKET --key KEY",
                  "grant a key permissions on a bucket"},
@@ -104,6 +107,8 @@ const std::vector<option_spec>& option_table() {
       {"write", "", false, false, [](options& o, std::string) { o.write = true; }},
       {"owner", "", false, false, [](options& o, std::string) { o.owner = true; }},
       {"key", "", false, true, [](options& o, std::string v) { o.key = v; }},
+      {"max-size", "", false, true, [](options& o, std::string v) { o.max_size = v; }},
+      {"max-objects", "", false, true, [](options& o, std::string v) { o.max_objects = v; }},
       {"name", "n", false, true, [](options& o, std::string v) { o.name = v; }},
   };
   return table;
@@ -204,6 +209,8 @@ result<command> parse_command_line(const std::vector<std::string>& argv) {
     if (!cmd.opts.read && !cmd.opts.write && !cmd.opts.owner)
       return usage("'" + cmd.name + "': give at least one of --read, --write, --owner");
   }
+  if (cmd.name == "bucket set-quotas" && !cmd.opts.max_size && !cmd.opts.max_objects)
+    return usage("'bucket set-quotas': give --max-size and/or --max-objects");
   if ((cmd.name == "key delete" || cmd.name == "bucket delete") && !cmd.opts.yes)
     return usage("'" + cmd.name + "' cannot be undone; add --yes to confirm");
   if (cmd.name == "server" && cmd.opts.config_path && cmd.opts.default_config_dir)

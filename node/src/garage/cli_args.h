@@ -33,14 +33,16 @@ struct options {
   std::optional<std::string> s3_bind;             // --s3-api-bind-addr HOST:PORT
   std::optional<std::string> admin_bind;          // --admin-api-bind-addr HOST:PORT
   // Commands.
-  bool show_secret = false;         // key info --show-secret
-  bool yes = false;                 // key delete / bucket delete --yes
-  bool create_bucket = false;       // key allow|deny --create-bucket
-  bool read = false;                // bucket allow|deny --read
-  bool write = false;               // --write
-  bool owner = false;               // --owner
-  std::optional<std::string> key;   // bucket allow|deny --key KEY
-  std::optional<std::string> name;  // key import -n NAME
+  bool show_secret = false;                // key info --show-secret
+  bool yes = false;                        // key delete / bucket delete --yes
+  bool create_bucket = false;              // key allow|deny --create-bucket
+  bool read = false;                       // bucket allow|deny --read
+  bool write = false;                      // --write
+  bool owner = false;                      // --owner
+  std::optional<std::string> key;          // bucket allow|deny --key KEY
+  std::optional<std::string> max_size;     // bucket set-quotas --max-size SIZE|none
+  std::optional<std::string> max_objects;  // bucket set-quotas --max-objects N|none
+  std::optional<std::string> name;         // key import -n NAME
 };
 
 struct command {

@@ -1,6 +1,7 @@
 // garage bucket create | list | info | delete | alias | unalias | allow | deny
 #include "garage/cli_context.h"
 #include "garage/cli_table.h"
+#include "util/config.h"
 
 namespace garage::cli {
 namespace {
@@ -29,6 +30,18 @@ std::string label(const json& b) {
   return str(b, "id").substr(0, 16);
 }
 
+// "max 10.0 MiB, 100 objects", "none".
+std::string format_quotas(const json& b) {
+  json q = b.value("quotas", json::object());
+  std::string out;
+  if (q.contains("maxSize") && q["maxSize"].is_number_unsigned())
+    out = "max " + format_bytes(q["maxSize"].get<uint64_t>());
+  if (q.contains("maxObjects") && q["maxObjects"].is_number_unsigned())
+    out += (out.empty() ? "max " : ", ") + std::to_string(q["maxObjects"].get<uint64_t>()) +
+           " objects";
+  return out.empty() ? "none" : out;
+}
+
 }  // namespace
 
 std::string render_bucket_info(const json& b) {
@@ -41,6 +54,7 @@ std::string render_bucket_info(const json& b) {
       {"Objects", std::to_string(b.value("objects", int64_t{0}))},
       {"Unfinished uploads", std::to_string(b.value("unfinishedUploads", int64_t{0}))},
       {"Website access", b.value("websiteAccess", false) ? "yes" : "no"},
+      {"Quotas", format_quotas(b)},
   };
   std::string out = format_fields(fields);
   auto keys = b.value("keys", json::array());
@@ -131,6 +145,40 @@ result<void> cmd_bucket(const context& ctx) {
       ctx.out << "Alias " << alias << " now points to bucket " << id.substr(0, 16) << ".\n";
     } else {
       ctx.out << "Alias " << alias << " removed from bucket " << id.substr(0, 16) << ".\n";
+    }
+    return ok();
+  }
+
+  if (cmd.name == "bucket set-quotas") {
+    // Unchanged limits are sent back as they are: UpdateBucket sets both.
+    json current = b->value("quotas", json::object());
+    json quotas = {{"maxSize", current.value("maxSize", json())},
+                   {"maxObjects", current.value("maxObjects", json())}};
+    if (o.max_size) {
+      if (*o.max_size == "none") {
+        quotas["maxSize"] = nullptr;
+      } else {
+        auto n = parse_size(*o.max_size);
+        if (!n) return error(errc::invalid_argument, "--max-size: not a size: " + *o.max_size);
+        quotas["maxSize"] = *n;
+      }
+    }
+    if (o.max_objects) {
+      if (*o.max_objects == "none") {
+        quotas["maxObjects"] = nullptr;
+      } else {
+        auto n = parse_size(*o.max_objects);
+        if (!n || o.max_objects->find_first_not_of("0123456789") != std::string::npos)
+          return error(errc::invalid_argument, "--max-objects: not a number: " + *o.max_objects);
+        quotas["maxObjects"] = *n;
+      }
+    }
+    auto r = ctx.api("POST", "/v2/UpdateBucket?id=" + url_encode(id), json{{"quotas", quotas}});
+    if (!r) return std::move(r).error();
+    if (o.json) {
+      ctx.print_json(*r);
+    } else {
+      ctx.out << "Quotas of bucket " << label(*r) << ": " << format_quotas(*r) << "\n";
     }
     return ok();
   }

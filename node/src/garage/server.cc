@@ -16,6 +16,7 @@
 #include "api/s3/s3_api.h"
 #include "garage/node_config.h"
 #include "garage/periodic.h"
+#include "model/lifecycle_worker.h"
 #include "model/store.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -106,6 +107,21 @@ int run_server(const cli::options& opts) {
       }
     });
 
+    // Lifecycle rules: each bucket at most once per lifecycle_interval_secs
+    // (the worker remembers the period of each bucket's last run); checked
+    // every minute, or more often when the interval is shorter.
+    auto lifecycle_check = std::chrono::seconds(
+        std::clamp<uint64_t>((*store)->cfg().lifecycle_interval_secs / 2, 1, 60));
+    periodic lifecycle(lifecycle_check, [&store] {
+      auto stats = model::run_lifecycle(**store, now_msec());
+      if (!stats) {
+        LOG_WARN("lifecycle worker failed: {}", stats.error().to_string());
+      } else if (stats->buckets > 0) {
+        LOG_INFO("lifecycle: {} buckets processed, {} objects expired, {} uploads aborted",
+                 stats->buckets, stats->expired, stats->aborted);
+      }
+    });
+
     auto stopping = std::make_shared<std::atomic<bool>>(false);
     auto pending = std::make_shared<std::atomic<int>>(2);
     http::shutdown_signal signals(rt, [&, pending](int) {
@@ -123,6 +139,7 @@ int run_server(const cli::options& opts) {
     });
     rt.run();
     rt.join();
+    lifecycle.stop();
     maintenance.stop();
   }
   if (auto f = (*store)->db().flush(); !f) {

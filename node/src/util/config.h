@@ -42,6 +42,11 @@ struct config {
   // Unfinished uploads (a PUT whose client vanished, a crash mid-PUT) older than
   // this are aborted and their blocks reclaimed.
   uint64_t upload_timeout_secs = 3600;
+  // How often the lifecycle worker applies each bucket's lifecycle rules (a
+  // bucket is processed at most once per period of this length).
+  uint64_t lifecycle_interval_secs = 86400;
+  // For tests: the lifecycle worker acts as if the clock were this far ahead.
+  uint64_t lifecycle_clock_offset_secs = 0;
   std::string log_level = "info";
   s3_api_config s3_api;
   admin_api_config admin;

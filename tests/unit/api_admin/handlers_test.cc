@@ -245,7 +245,31 @@ TEST_F(admin_handlers, cluster_endpoints_describe_this_node) {
   n = ok("GET", "/v2/GetNodeInfo", "node=other");
   EXPECT_TRUE(n["success"].empty());
   EXPECT_TRUE(n["error"].contains("other"));
-  EXPECT_EQ(call("POST", "/v2/ApplyClusterLayout", "", "{}").first, 501u);
+  EXPECT_EQ(call("POST", "/v2/PurgeBlocks", "", "{}").first, 501u);
+}
+
+TEST_F(admin_handlers, update_bucket_sets_quotas_and_website_access) {
+  json b = ok("POST", "/v2/CreateBucket", "", R"({"globalAlias":"site"})");
+  std::string q = "id=" + b["id"].get<std::string>();
+  EXPECT_EQ(b["websiteAccess"], false);
+  b = ok("POST", "/v2/UpdateBucket", q,
+         R"({"quotas":{"maxSize":1000,"maxObjects":null},
+             "websiteAccess":{"enabled":true,"indexDocument":"index.html",
+                              "errorDocument":"err.html"}})");
+  EXPECT_EQ(b["quotas"]["maxSize"], 1000);
+  EXPECT_TRUE(b["quotas"]["maxObjects"].is_null());
+  EXPECT_EQ(b["websiteAccess"], true);
+  EXPECT_EQ(b["websiteConfig"]["indexDocument"], "index.html");
+  EXPECT_EQ(b["websiteConfig"]["errorDocument"], "err.html");
+  // Unchanged when absent; removed when disabled / null.
+  b = ok("POST", "/v2/UpdateBucket", q, R"({"quotas":{"maxObjects":5}})");
+  EXPECT_TRUE(b["quotas"]["maxSize"].is_null());
+  EXPECT_EQ(b["quotas"]["maxObjects"], 5);
+  EXPECT_EQ(b["websiteAccess"], true);
+  b = ok("POST", "/v2/UpdateBucket", q, R"({"websiteAccess":{"enabled":false}})");
+  EXPECT_EQ(b["websiteAccess"], false);
+  EXPECT_TRUE(b["websiteConfig"].is_null());
+  EXPECT_EQ(call("POST", "/v2/UpdateBucket", "id=nope", R"({"quotas":{}})").first, 404u);
 }
 
 }  // namespace

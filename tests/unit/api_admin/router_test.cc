@@ -222,14 +222,25 @@ TEST(admin_router, buckets_by_one_identifier_and_unsupported_options) {
                 .status,
             501u);
   EXPECT_EQ(must_parse<update_bucket_request>("POST", "/v2/UpdateBucket", "id=b1", "{}").id, "b1");
-  EXPECT_EQ(must_fail("POST", "/v2/UpdateBucket", "id=b1",
-                      R"({"quotas":{"maxSize":1,"maxObjects":null}})")
+  auto q = must_parse<update_bucket_request>("POST", "/v2/UpdateBucket", "id=b1",
+                                             R"({"quotas":{"maxSize":1,"maxObjects":null}})");
+  ASSERT_TRUE(q.quotas.has_value());
+  EXPECT_EQ(q.quotas->max_size, 1u);
+  EXPECT_FALSE(q.quotas->max_objects.has_value());
+  EXPECT_FALSE(q.website.has_value());
+  auto w = must_parse<update_bucket_request>(
+      "POST", "/v2/UpdateBucket", "id=b1",
+      R"({"websiteAccess":{"enabled":true,"indexDocument":"index.html"}})");
+  ASSERT_TRUE(w.website.has_value());
+  EXPECT_TRUE(w.website->enabled);
+  EXPECT_EQ(w.website->index_document, "index.html");
+  EXPECT_FALSE(w.website->error_document.has_value());
+  EXPECT_FALSE(w.quotas.has_value());
+  EXPECT_EQ(must_fail("POST", "/v2/UpdateBucket", "id=b1", R"({"websiteAccess":{"enabled":true}})")
                 .status,
-            501u);
-  EXPECT_EQ(must_fail("POST", "/v2/UpdateBucket", "id=b1",
-                      R"({"websiteAccess":{"enabled":true,"indexDocument":"index.html"}})")
-                .status,
-            501u);
+            400u);
+  EXPECT_EQ(must_fail("POST", "/v2/UpdateBucket", "id=b1", R"({"quotas":{"maxSize":-1}})").status,
+            400u);
   EXPECT_EQ(must_fail("POST", "/v2/DeleteBucket", "").status, 400u);
   EXPECT_EQ(must_parse<delete_bucket_request>("POST", "/v2/DeleteBucket", "id=b1").id, "b1");
 }

@@ -4,9 +4,11 @@
 #include <fmt/format.h>
 
 #include "api/admin/handler_set.h"
+#include "model/bucket_config.h"
 #include "model/bucket_ops.h"
 #include "model/key_ops.h"
 #include "model/store.h"
+#include "model/website_config.h"
 
 namespace garage::admin {
 namespace {
@@ -74,7 +76,26 @@ api_result<reply> handle(model::store& s, const create_bucket_request& r) {
 }
 
 api_result<reply> handle(model::store& s, const update_bucket_request& r) {
-  // The router refuses websiteAccess and quotas (501): nothing else to change.
+  auto b = load_bucket(s, r.id);
+  if (!b) return std::move(b).error();
+  if (r.website) {
+    // Website access is having a website configuration (as PutBucketWebsite
+    // gives one); disabling removes it.
+    std::string doc;
+    if (r.website->enabled) {
+      model::website_config w;
+      w.index_document = r.website->index_document;
+      w.error_document = r.website->error_document;
+      doc = model::website_to_json(w);
+    }
+    auto done =
+        model::set_bucket_document(s, r.id, model::bucket_document::website, std::move(doc));
+    if (!done) return from_model_error(done.error(), subject::bucket);
+  }
+  if (r.quotas) {
+    auto done = model::set_bucket_quotas(s, r.id, {r.quotas->max_size, r.quotas->max_objects});
+    if (!done) return from_model_error(done.error(), subject::bucket);
+  }
   return bucket_reply(s, r.id);
 }
 

@@ -6,6 +6,7 @@
 #include "model/bucket_ops.h"
 #include "model/key_ops.h"
 #include "model/store.h"
+#include "model/website_config.h"
 
 namespace garage::admin {
 
@@ -51,8 +52,13 @@ ojson bucket_info_json(const model::bucket& b, const model::bucket_counts& count
   j["id"] = b.id;
   j["created"] = http::format_iso8601(b.created_msec);
   j["globalAliases"] = model::active_aliases(b);
-  j["websiteAccess"] = false;
+  j["websiteAccess"] = !b.website.value.empty();
   j["websiteConfig"] = nullptr;
+  if (auto w = model::website_from_json(b.website.value); w && !w->redirect_all) {
+    j["websiteConfig"] =
+        ojson{{"indexDocument", w->index_document},
+              {"errorDocument", w->error_document ? ojson(*w->error_document) : ojson(nullptr)}};
+  }
   ojson keys = ojson::array();
   for (const auto& [key_id, perm] : b.keys.items()) {
     if (!perm.value.any()) continue;
@@ -73,7 +79,9 @@ ojson bucket_info_json(const model::bucket& b, const model::bucket_counts& count
   j["unfinishedMultipartUploads"] = 0;
   j["unfinishedMultipartUploadParts"] = 0;
   j["unfinishedMultipartUploadBytes"] = 0;
-  j["quotas"] = ojson{{"maxSize", nullptr}, {"maxObjects", nullptr}};
+  const auto& q = b.quotas.value;
+  j["quotas"] = ojson{{"maxSize", q.max_size ? ojson(*q.max_size) : ojson(nullptr)},
+                      {"maxObjects", q.max_objects ? ojson(*q.max_objects) : ojson(nullptr)}};
   return j;
 }
 

@@ -319,15 +319,43 @@ api_result<admin_request> parse_request(const route& r, std::string_view query,
     case endpoint::update_bucket: {
       auto id = required_param(q, "id");
       if (!id) return std::move(id).error();
-      for (const char* field : {"websiteAccess", "quotas"}) {
-        auto obj = opt_object(body, field);
-        if (!obj) return std::move(obj).error();
-        if (*obj)
-          return not_implemented(std::string(field) +
-                                 " is not supported by this version (no website endpoint or "
-                                 "quotas yet)");
+      update_bucket_request u;
+      u.id = std::move(*id);
+      auto web = opt_object(body, "websiteAccess");
+      if (!web) return std::move(web).error();
+      if (*web) {
+        update_bucket_request::website_change w;
+        auto enabled = opt_bool(**web, "enabled");
+        if (!enabled) return std::move(enabled).error();
+        w.enabled = *enabled;
+        auto index = opt_string(**web, "indexDocument");
+        if (!index) return std::move(index).error();
+        auto error_doc = opt_string(**web, "errorDocument");
+        if (!error_doc) return std::move(error_doc).error();
+        if (w.enabled) {
+          if (!*index || (*index)->empty() || (*index)->find('/') != std::string::npos)
+            return bad_request("websiteAccess.indexDocument must be a file name when enabled");
+          w.index_document = std::move(**index);
+          w.error_document = std::move(*error_doc);
+        }
+        u.website = std::move(w);
       }
-      return admin_request(update_bucket_request{std::move(*id)});
+      auto quotas = opt_object(body, "quotas");
+      if (!quotas) return std::move(quotas).error();
+      if (*quotas) {
+        update_bucket_request::quota_change qc;
+        for (auto [field, slot] :
+             {std::pair{"maxSize", &qc.max_size}, std::pair{"maxObjects", &qc.max_objects}}) {
+          auto it = (*quotas)->find(field);
+          if (it == (*quotas)->end() || it->is_null()) continue;
+          if (!it->is_number_unsigned())
+            return bad_request(std::string("field 'quotas.") + field +
+                               "' must be a non-negative integer or null");
+          *slot = it->get<uint64_t>();
+        }
+        u.quotas = qc;
+      }
+      return admin_request(std::move(u));
     }
     case endpoint::delete_bucket: {
       auto id = required_param(q, "id");

@@ -9,6 +9,7 @@
 // (doc/api/garage-admin-v2.json upstream). Pure functions, thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -99,6 +100,19 @@ struct create_bucket_request {
 };
 struct update_bucket_request {
   std::string id;  // nothing to change is allowed: the reply is the bucket
+  // websiteAccess {enabled, indexDocument, errorDocument}; nullopt: unchanged.
+  struct website_change {
+    bool enabled = false;
+    std::string index_document;
+    std::optional<std::string> error_document;
+  };
+  std::optional<website_change> website;
+  // quotas {maxSize, maxObjects}, each null for no limit; nullopt: unchanged.
+  struct quota_change {
+    std::optional<uint64_t> max_size;
+    std::optional<uint64_t> max_objects;
+  };
+  std::optional<quota_change> quotas;
 };
 struct delete_bucket_request {
   std::string id;

@@ -67,6 +67,7 @@ s3_task<void> handle_upload_part(request_context& ctx) {
   if (body.declared_size() && *body.declared_size() > kMaxObjectPartSize) {
     co_return make_error(s3_errc::entity_too_large, {}, ctx.resource());
   }
+  if (auto q = co_await check_size_quota_not_reached(ctx); !q) co_return std::move(q).error();
   const uint32_t part = *ctx.req.part_number;
   const uint64_t attempt = new_attempt();
   const std::string upload_id = *ctx.req.upload_id;
@@ -134,6 +135,7 @@ s3_task<void> handle_complete_multipart_upload(request_context& ctx) {
                            ctx.resource());
     }
   }
+  if (auto q = co_await check_quotas(ctx, size); !q) co_return std::move(q).error();
   model::object_meta meta;
   meta.size = size;
   meta.etag = hex_encode(md5(md5s)) + "-" + std::to_string(chosen.size());

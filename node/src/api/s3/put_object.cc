@@ -95,6 +95,10 @@ s3_task<void> handle_put_object(request_context& ctx) {
   if (body.declared_size() && *body.declared_size() > kMaxPutSize) {
     co_return make_error(s3_errc::entity_too_large, {}, ctx.resource());
   }
+  if (body.declared_size()) {
+    if (auto q = co_await check_quotas(ctx, *body.declared_size()); !q)
+      co_return std::move(q).error();
+  }
 
   // Read up to the inline threshold first: most small objects end there.
   const uint64_t inline_max = ctx.cfg.inline_threshold;
@@ -108,6 +112,9 @@ s3_task<void> handle_put_object(request_context& ctx) {
     if (auto f = body.finish(); !f) co_return std::move(f).error();
     meta.size = first.size();
     meta.etag = hex_encode(body.md5());
+    if (!body.declared_size()) {
+      if (auto q = co_await check_quotas(ctx, meta.size); !q) co_return std::move(q).error();
+    }
     auto put = co_await blocking(ctx, [&] {
       return model::put_inline(ctx.store, ctx.bucket_id, ctx.req.key, meta, std::move(first));
     });
@@ -120,6 +127,8 @@ s3_task<void> handle_put_object(request_context& ctx) {
   if (!version_id) co_return from_error(version_id.error(), ctx.resource());
   auto stored = co_await store_blocks(ctx, body, *version_id, std::move(first), 0, 0);
   s3_result<void> checked = stored ? body.finish() : std::move(stored);
+  // A body of unknown size is checked once its size is known.
+  if (checked && !body.declared_size()) checked = co_await check_quotas(ctx, body.bytes_read());
   if (!checked) {
     auto aborted = co_await blocking(ctx, [&] {
       return model::abort_upload(ctx.store, ctx.bucket_id, ctx.req.key, *version_id);

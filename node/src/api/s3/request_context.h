@@ -4,6 +4,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "api/common/exchange.h"
 #include "api/common/runtime.h"
@@ -25,6 +27,9 @@ struct request_context {
   std::optional<model::access_key> key;  // nullopt: anonymous
   std::string bucket_id;                 // resolved for bucket-level endpoints
   std::string request_id;
+  // Access-Control-* headers for a request with an Origin that a CORS rule
+  // of the bucket allows; added to every response, errors included.
+  std::vector<std::pair<std::string, std::string>> cors_headers{};
 
   std::string resource() const { return "/" + req.bucket + (req.key.empty() ? "" : "/" + req.key); }
   // Standard headers of every response (request id, server).
@@ -73,5 +78,26 @@ s3_task<void> handle_complete_multipart_upload(request_context& ctx);
 s3_task<void> handle_abort_multipart_upload(request_context& ctx);
 s3_task<void> handle_list_parts(request_context& ctx);
 s3_task<void> handle_list_multipart_uploads(request_context& ctx);
+// Bucket configuration (bucket_config.cc) and CORS (cors.cc).
+s3_task<void> handle_get_bucket_cors(request_context& ctx);
+s3_task<void> handle_put_bucket_cors(request_context& ctx);
+s3_task<void> handle_delete_bucket_cors(request_context& ctx);
+s3_task<void> handle_get_bucket_website(request_context& ctx);
+s3_task<void> handle_put_bucket_website(request_context& ctx);
+s3_task<void> handle_delete_bucket_website(request_context& ctx);
+s3_task<void> handle_get_bucket_lifecycle(request_context& ctx);
+s3_task<void> handle_put_bucket_lifecycle(request_context& ctx);
+s3_task<void> handle_delete_bucket_lifecycle(request_context& ctx);
+// Bucket quotas (model/bucket_config.h): 403 AccessDenied, with Garage's
+// message, when making ctx's key an object of `size` bytes would exceed them.
+s3_task<void> check_quotas(request_context& ctx, uint64_t size);
+// The same for UploadPart: refused once the bucket holds max_size bytes.
+s3_task<void> check_size_quota_not_reached(request_context& ctx);
+// An unauthenticated CORS preflight (OPTIONS): 200 with Access-Control-*
+// headers when a rule of the bucket allows it, else 403 AccessForbidden.
+s3_task<void> handle_options_preflight(request_context& ctx);
+// The CORS headers for ctx's request (none without an Origin header or a
+// matching rule). Blocking: reads the bucket.
+std::vector<std::pair<std::string, std::string>> cors_headers_for(request_context& ctx);
 
 }  // namespace garage::s3

@@ -23,6 +23,7 @@ http::response_head request_context::response(unsigned status) const {
   http::response_head h;
   h.status = status;
   h.headers.set("x-amz-request-id", request_id);
+  for (const auto& [name, value] : cors_headers) h.headers.set(name, value);
   return h;
 }
 
@@ -58,6 +59,16 @@ access required_access(endpoint_kind k) {
     case endpoint_kind::abort_multipart_upload:
       return access::write;
     case endpoint_kind::delete_bucket:
+    // Bucket configuration is the owner's, as in Garage.
+    case endpoint_kind::get_bucket_cors:
+    case endpoint_kind::put_bucket_cors:
+    case endpoint_kind::delete_bucket_cors:
+    case endpoint_kind::get_bucket_website:
+    case endpoint_kind::put_bucket_website:
+    case endpoint_kind::delete_bucket_website:
+    case endpoint_kind::get_bucket_lifecycle_configuration:
+    case endpoint_kind::put_bucket_lifecycle_configuration:
+    case endpoint_kind::delete_bucket_lifecycle:
       return access::owner;
     default:
       return access::read;
@@ -118,6 +129,24 @@ s3_task<void> dispatch(request_context& ctx) {
       return handle_list_parts(ctx);
     case endpoint_kind::list_multipart_uploads:
       return handle_list_multipart_uploads(ctx);
+    case endpoint_kind::get_bucket_cors:
+      return handle_get_bucket_cors(ctx);
+    case endpoint_kind::put_bucket_cors:
+      return handle_put_bucket_cors(ctx);
+    case endpoint_kind::delete_bucket_cors:
+      return handle_delete_bucket_cors(ctx);
+    case endpoint_kind::get_bucket_website:
+      return handle_get_bucket_website(ctx);
+    case endpoint_kind::put_bucket_website:
+      return handle_put_bucket_website(ctx);
+    case endpoint_kind::delete_bucket_website:
+      return handle_delete_bucket_website(ctx);
+    case endpoint_kind::get_bucket_lifecycle_configuration:
+      return handle_get_bucket_lifecycle(ctx);
+    case endpoint_kind::put_bucket_lifecycle_configuration:
+      return handle_put_bucket_lifecycle(ctx);
+    case endpoint_kind::delete_bucket_lifecycle:
+      return handle_delete_bucket_lifecycle(ctx);
     default:
       return [](request_context& c) -> s3_task<void> {
         co_return make_error(s3_errc::not_implemented,
@@ -174,18 +203,29 @@ http::task<void> s3_api::rep::handle(http::exchange& ex) {
     failure = std::move(routed).error();
   } else {
     ex.set_endpoint(endpoint_name(routed->kind));
-    ctx.emplace(request_context{ex, rt, store, cfg, std::move(*routed), {}, {}, {}, request_id});
-    auto authorized = co_await http::run_blocking(rt, [&] { return authorize(*ctx, keys_cache); });
-    if (!authorized) {
-      failure = std::move(authorized).error();
+    ctx.emplace(
+        request_context{ex, rt, store, cfg, std::move(*routed), {}, {}, {}, request_id, {}});
+    if (ctx->req.kind == endpoint_kind::options_preflight) {
+      // Preflights are never signed: answered without authentication.
+      auto r = co_await handle_options_preflight(*ctx);
+      if (!r) failure = std::move(r).error();
     } else {
-      try {
-        auto r = co_await dispatch(*ctx);
-        if (!r) failure = std::move(r).error();
-      } catch (const std::exception& e) {
-        LOG_ERROR("s3: {} {}: unexpected exception: {}", ex.head().method, ex.head().target,
-                  e.what());
-        failure = make_error(s3_errc::internal_error, {}, ctx->resource());
+      auto authorized = co_await http::run_blocking(rt, [&] {
+        auto a = authorize(*ctx, keys_cache);
+        ctx->cors_headers = cors_headers_for(*ctx);
+        return a;
+      });
+      if (!authorized) {
+        failure = std::move(authorized).error();
+      } else {
+        try {
+          auto r = co_await dispatch(*ctx);
+          if (!r) failure = std::move(r).error();
+        } catch (const std::exception& e) {
+          LOG_ERROR("s3: {} {}: unexpected exception: {}", ex.head().method, ex.head().target,
+                    e.what());
+          failure = make_error(s3_errc::internal_error, {}, ctx->resource());
+        }
       }
     }
   }
@@ -203,6 +243,9 @@ http::task<void> s3_api::rep::handle(http::exchange& ex) {
   http::response_head h;
   h.status = failure->status();
   h.headers.set("x-amz-request-id", request_id);
+  if (ctx) {
+    for (const auto& [name, value] : ctx->cors_headers) h.headers.set(name, value);
+  }
   std::string body;
   if (ex.head().method != "HEAD") {
     h.headers.set("content-type", "application/xml");

@@ -15,6 +15,10 @@ struct code_info {
 // (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
 constexpr code_info k_codes[] = {
     {"AccessDenied", 403, "Access Denied"},
+    {"AccessForbidden", 403,
+     "CORSResponse: This CORS request is not allowed. This is usually because the evalution of "
+     "Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers "
+     "are not whitelisted by the resource's CORS spec."},
     {"AuthorizationHeaderMalformed", 400, "The authorization header is malformed."},
     {"AuthorizationQueryParametersError", 400,
      "Error parsing the X-Amz-Credential parameter or another authorization query parameter."},
@@ -68,7 +72,8 @@ constexpr code_info k_codes[] = {
      "A conflicting conditional operation is currently in progress against this resource. "
      "Try again."},
     {"PreconditionFailed", 412, "At least one of the preconditions you specified did not hold."},
-    // Not an AWS code (AWS has no quotas); named as Garage and Ceph name it.
+    // Not an AWS code (AWS has no quotas); Ceph's name. Quotas answer
+    // AccessDenied, as Garage does (model/bucket_config.h).
     {"QuotaExceeded", 403, "The bucket quota has been exceeded."},
     {"RequestTimeTooSkewed", 403,
      "The difference between the request time and the server's time is too large."},

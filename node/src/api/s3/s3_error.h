@@ -16,6 +16,7 @@ namespace garage::s3 {
 // Every S3 error code the node can answer. The names are the XML <Code> values.
 enum class s3_errc {
   access_denied,
+  access_forbidden,  // a CORS preflight no rule allows
   authorization_header_malformed,
   authorization_query_parameters_error,
   bad_digest,
