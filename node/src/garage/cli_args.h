@@ -32,6 +32,7 @@ struct options {
   std::optional<std::string> default_config_dir;  // --default-config DIR
   std::optional<std::string> s3_bind;             // --s3-api-bind-addr HOST:PORT
   std::optional<std::string> admin_bind;          // --admin-api-bind-addr HOST:PORT
+  std::optional<std::string> web_bind;            // --web-bind-addr HOST:PORT
   // Commands.
   bool show_secret = false;                // key info --show-secret
   bool yes = false;                        // key delete / bucket delete --yes
@@ -40,6 +41,7 @@ struct options {
   bool write = false;                      // --write
   bool owner = false;                      // --owner
   std::optional<std::string> key;          // bucket allow|deny --key KEY
+  std::optional<std::string> local;        // bucket alias|unalias --local KEY
   std::optional<std::string> max_size;     // bucket set-quotas --max-size SIZE|none
   std::optional<std::string> max_objects;  // bucket set-quotas --max-objects N|none
   std::optional<std::string> name;         // key import -n NAME

@@ -42,6 +42,19 @@ std::string format_quotas(const json& b) {
   return out.empty() ? "none" : out;
 }
 
+// "name (key GK…), …" from the keys' bucketLocalAliases.
+std::string local_aliases(const json& b) {
+  std::string out;
+  for (const auto& k : b.value("keys", json::array())) {
+    for (const auto& a : k.value("bucketLocalAliases", json::array())) {
+      if (!a.is_string()) continue;
+      if (!out.empty()) out += ", ";
+      out += a.get<std::string>() + " (key " + str(k, "accessKeyId") + ")";
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string render_bucket_info(const json& b) {
@@ -50,6 +63,7 @@ std::string render_bucket_info(const json& b) {
       {"Bucket", str(b, "id")},
       {"Created", str(b, "created")},
       {"Global aliases", join(b.value("globalAliases", json::array()))},
+      {"Local aliases", local_aliases(b)},
       {"Size", format_bytes(bytes) + " (" + std::to_string(bytes) + " B)"},
       {"Objects", std::to_string(b.value("objects", int64_t{0}))},
       {"Unfinished uploads", std::to_string(b.value("unfinishedUploads", int64_t{0}))},
@@ -111,6 +125,38 @@ result<void> cmd_bucket(const context& ctx) {
     return ok();
   }
 
+  // Local aliases: the key, and (unalias with one argument) the bucket its
+  // alias names.
+  std::optional<json> local_key;
+  if (o.local) {
+    auto k = find_key(ctx, *o.local);
+    if (!k) return std::move(k).error();
+    local_key = std::move(*k);
+  }
+  if (local_key && cmd.name == "bucket unalias" && cmd.args.size() == 1) {
+    auto list = ctx.api("GET", "/v2/ListBuckets");
+    if (!list) return std::move(list).error();
+    std::string key_id = str(*local_key, "accessKeyId");
+    for (const auto& lb : *list) {
+      for (const auto& la : lb.value("localAliases", json::array())) {
+        if (str(la, "accessKeyId") == key_id && str(la, "alias") == cmd.args[0]) {
+          auto r = ctx.api("POST", "/v2/RemoveBucketAlias",
+                           json{{"bucketId", str(lb, "id")},
+                                {"accessKeyId", key_id},
+                                {"localAlias", cmd.args[0]}});
+          if (!r) return std::move(r).error();
+          if (o.json) {
+            ctx.print_json(*r);
+          } else {
+            ctx.out << "Local alias " << cmd.args[0] << " of key " << key_id << " removed.\n";
+          }
+          return ok();
+        }
+      }
+    }
+    return error(errc::not_found, "key " + key_id + " has no local alias " + cmd.args[0]);
+  }
+
   // unalias with one argument: the alias names the bucket too.
   const std::string& pattern = cmd.args[0];
   auto b = find_bucket(ctx, pattern);
@@ -136,11 +182,19 @@ result<void> cmd_bucket(const context& ctx) {
   if (cmd.name == "bucket alias" || cmd.name == "bucket unalias") {
     bool add = cmd.name == "bucket alias";
     const std::string& alias = cmd.args.size() == 2 ? cmd.args[1] : cmd.args[0];
-    auto r = ctx.api("POST", add ? "/v2/AddBucketAlias" : "/v2/RemoveBucketAlias",
-                     json{{"bucketId", id}, {"globalAlias", alias}});
+    json body = {{"bucketId", id}, {"globalAlias", alias}};
+    if (local_key) {
+      body = {
+          {"bucketId", id}, {"accessKeyId", str(*local_key, "accessKeyId")}, {"localAlias", alias}};
+    }
+    auto r = ctx.api("POST", add ? "/v2/AddBucketAlias" : "/v2/RemoveBucketAlias", body);
     if (!r) return std::move(r).error();
     if (o.json) {
       ctx.print_json(*r);
+    } else if (local_key) {
+      ctx.out << "Local alias " << alias << " of key " << str(*local_key, "accessKeyId")
+              << (add ? " now points to bucket " : " removed from bucket ") << id.substr(0, 16)
+              << ".\n";
     } else if (add) {
       ctx.out << "Alias " << alias << " now points to bucket " << id.substr(0, 16) << ".\n";
     } else {

@@ -20,6 +20,7 @@
 #include "model/store.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "web/web_server.h"
 
 namespace garage {
 namespace {
@@ -53,6 +54,14 @@ int run_server(const cli::options& opts) {
   config cfg = std::move(src->cfg);
   if (opts.s3_bind) cfg.s3_api.api_bind_addr = *opts.s3_bind;
   if (opts.admin_bind) cfg.admin.api_bind_addr = *opts.admin_bind;
+  if (opts.web_bind) {
+    if (!cfg.s3_web) cfg.s3_web = s3_web_config{};
+    cfg.s3_web->bind_addr = *opts.web_bind;
+  }
+  if (cfg.s3_web) {
+    auto hp = parse_host_port(cfg.s3_web->bind_addr, "s3_web.bind_addr");
+    if (!hp) return fail(hp.error().message);
+  }
   for (auto [addr, name] : {std::pair{&cfg.s3_api.api_bind_addr, "s3_api.api_bind_addr"},
                             std::pair{&cfg.admin.api_bind_addr, "admin.api_bind_addr"}}) {
     auto hp = parse_host_port(*addr, name);
@@ -87,11 +96,31 @@ int run_server(const cli::options& opts) {
     http::server_options admin_srv_opts;
     admin_srv_opts.name = "admin";
     http::server admin_server(rt, admin_srv_opts, admin.handler(), metrics);
+    // The website endpoint, when configured (the built-in configuration has
+    // one; a busy port there only disables it, with a warning).
+    std::optional<web::web_api> web_api;
+    std::optional<http::server> web_server;
+    if (cfg.s3_web) {
+      web_api.emplace(rt, **store, cfg);
+      http::server_options web_opts;
+      web_opts.name = "web";
+      web_server.emplace(rt, web_opts, web_api->handler(), metrics);
+      if (auto r = web_server->listen(cfg.s3_web->bind_addr); !r) {
+        if (!src->is_default || opts.web_bind) return fail(r.error().message);
+        LOG_WARN("{}: website endpoint disabled", r.error().message);
+        web_server.reset();
+      }
+    }
 
     if (auto r = s3_server.listen(cfg.s3_api.api_bind_addr); !r) return fail(r.error().message);
     if (auto r = admin_server.listen(cfg.admin.api_bind_addr); !r) return fail(r.error().message);
     s3_server.start();
     admin_server.start();
+    if (web_server) {
+      web_server->start();
+      LOG_INFO("Website endpoint listening on http://{} (root domain {})",
+               listening_on(cfg.s3_web->bind_addr, web_server->port()), cfg.s3_web->root_domain);
+    }
     LOG_INFO("S3 API listening on http://{} (region {})",
              listening_on(cfg.s3_api.api_bind_addr, s3_server.port()), cfg.s3_api.s3_region);
     LOG_INFO("Admin API listening on http://{}",
@@ -123,7 +152,7 @@ int run_server(const cli::options& opts) {
     });
 
     auto stopping = std::make_shared<std::atomic<bool>>(false);
-    auto pending = std::make_shared<std::atomic<int>>(2);
+    auto pending = std::make_shared<std::atomic<int>>(web_server ? 3 : 2);
     http::shutdown_signal signals(rt, [&, pending](int) {
       if (stopping->exchange(true)) {
         LOG_WARN("second signal: stopping now");
@@ -136,6 +165,7 @@ int run_server(const cli::options& opts) {
       };
       s3_server.stop(drained);
       admin_server.stop(drained);
+      if (web_server) web_server->stop(drained);
     });
     rt.run();
     rt.join();

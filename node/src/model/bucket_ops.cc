@@ -140,6 +140,12 @@ result<void> delete_bucket(store& s, std::string_view bucket_id) {
     k->buckets.put(b.id, bucket_permission{});
     GARAGE_TRY(s.keys().insert(*tx, *k));
   }
+  for (const auto& [key_id, name] : active_local_aliases(b)) {
+    GARAGE_ASSIGN_OR_RETURN(auto k, s.keys().get(*tx, key_id, ""));
+    if (!k || k->deleted || local_alias_target(*k, name) != b.id) continue;
+    k->local_aliases.put(name, "");
+    GARAGE_TRY(s.keys().insert(*tx, *k));
+  }
   bucket tomb;
   tomb.id = b.id;
   tomb.created_msec = b.created_msec;
@@ -176,12 +182,75 @@ result<void> remove_alias(store& s, std::string_view bucket_id, std::string_view
   if (std::find(aliases.begin(), aliases.end(), name) == aliases.end()) {
     return error(errc::not_found, fmt::format("bucket has no alias {}", name));
   }
-  if (aliases.size() == 1) {
+  if (aliases.size() == 1 && active_local_aliases(b).empty()) {
     return error(errc::conflict,
                  "refusing to remove the last alias: the bucket would become unreachable");
   }
   b.aliases.put(std::string(name), false);
   GARAGE_TRY(set_alias(s, *tx, name, ""));
+  GARAGE_TRY(s.buckets().insert(*tx, b));
+  return tx->commit();
+}
+
+std::vector<std::pair<std::string, std::string>> active_local_aliases(const bucket& b) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [entry, active] : b.local_aliases.items()) {
+    auto slash = entry.find('/');
+    if (!active.value || slash == std::string::npos) continue;
+    out.emplace_back(entry.substr(0, slash), entry.substr(slash + 1));
+  }
+  return out;
+}
+
+std::optional<std::string> local_alias_target(const access_key& k, std::string_view name) {
+  const std::string* id = k.local_aliases.get(std::string(name));
+  if (!id || id->empty()) return std::nullopt;
+  return *id;
+}
+
+result<std::string> resolve_bucket_name(store& s, const access_key* k, std::string_view name) {
+  if (k) {
+    if (auto id = local_alias_target(*k, name)) return std::move(*id);
+  }
+  return resolve_alias(s, name);
+}
+
+result<void> add_local_alias(store& s, std::string_view bucket_id, std::string_view key_id,
+                             std::string_view name) {
+  if (!is_valid_bucket_name(name)) {
+    return error(errc::invalid_argument, fmt::format("invalid bucket name: {}", name));
+  }
+  auto tx = s.db().begin();
+  GARAGE_ASSIGN_OR_RETURN(auto b, live_bucket(s, *tx, bucket_id));
+  GARAGE_ASSIGN_OR_RETURN(auto k, live_key(s, *tx, key_id));
+  if (auto existing = local_alias_target(k, name)) {
+    if (*existing == b.id) return ok();
+    return error(errc::already_exists, fmt::format("alias {} of key {} already points to bucket {}",
+                                                   name, k.id, *existing));
+  }
+  k.local_aliases.put(std::string(name), b.id);
+  b.local_aliases.put(k.id + "/" + std::string(name), true);
+  GARAGE_TRY(s.keys().insert(*tx, k));
+  GARAGE_TRY(s.buckets().insert(*tx, b));
+  return tx->commit();
+}
+
+result<void> remove_local_alias(store& s, std::string_view bucket_id, std::string_view key_id,
+                                std::string_view name) {
+  auto tx = s.db().begin();
+  GARAGE_ASSIGN_OR_RETURN(auto b, live_bucket(s, *tx, bucket_id));
+  GARAGE_ASSIGN_OR_RETURN(auto k, live_key(s, *tx, key_id));
+  if (local_alias_target(k, name) != b.id) {
+    return error(errc::not_found,
+                 fmt::format("key {} has no local alias {} for this bucket", k.id, name));
+  }
+  if (active_aliases(b).empty() && active_local_aliases(b).size() == 1) {
+    return error(errc::conflict,
+                 "refusing to remove the last alias: the bucket would become unreachable");
+  }
+  k.local_aliases.put(std::string(name), "");
+  b.local_aliases.put(k.id + "/" + std::string(name), false);
+  GARAGE_TRY(s.keys().insert(*tx, k));
   GARAGE_TRY(s.buckets().insert(*tx, b));
   return tx->commit();
 }

@@ -11,10 +11,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "model/bucket.h"
 #include "model/counter.h"
+#include "model/key.h"
 #include "model/permission.h"
 #include "util/result.h"
 
@@ -38,7 +40,25 @@ result<void> delete_bucket(store& s, std::string_view bucket_id);
 result<std::vector<bucket>> list_buckets(store& s);
 
 result<void> add_alias(store& s, std::string_view bucket_id, std::string_view name);
+// conflict when `name` is the bucket's last alias, global or local.
 result<void> remove_alias(store& s, std::string_view bucket_id, std::string_view name);
+
+// Aliases local to an access key: `name` means bucket_id for key_id only.
+// Both sides (key.local_aliases, bucket.local_aliases) change in one
+// transaction. already_exists when the key's name points at another bucket;
+// not_found for an unknown key or bucket (or, on removal, an alias the key
+// does not have for that bucket); conflict when it is the bucket's last alias.
+result<void> add_local_alias(store& s, std::string_view bucket_id, std::string_view key_id,
+                             std::string_view name);
+result<void> remove_local_alias(store& s, std::string_view bucket_id, std::string_view key_id,
+                                std::string_view name);
+// (key id, name) of the bucket's active local aliases, sorted.
+std::vector<std::pair<std::string, std::string>> active_local_aliases(const bucket& b);
+// The bucket a key's local alias `name` points to, if it has one (pure).
+std::optional<std::string> local_alias_target(const access_key& k, std::string_view name);
+// The bucket `name` means for key `k` (null: no key): its local alias if it
+// has one, else the global alias, as Garage resolves S3 bucket names.
+result<std::string> resolve_bucket_name(store& s, const access_key* k, std::string_view name);
 
 // allow: grants the flags set in `perm`; deny: revokes them.
 result<void> allow_key(store& s, std::string_view bucket_id, std::string_view key_id,

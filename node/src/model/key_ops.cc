@@ -111,6 +111,14 @@ result<void> delete_key(store& s, std::string_view id) {
     b->keys.put(k->id, bucket_permission{});
     GARAGE_TRY(s.buckets().insert(*tx, *b));
   }
+  // The buckets' side of the key's local aliases goes with the key.
+  for (const auto& [name, bucket_id] : k->local_aliases.items()) {
+    if (bucket_id.value.empty()) continue;
+    GARAGE_ASSIGN_OR_RETURN(auto b, s.buckets().get(*tx, bucket_id.value, ""));
+    if (!b || b->deleted) continue;
+    b->local_aliases.put(k->id + "/" + name, false);
+    GARAGE_TRY(s.buckets().insert(*tx, *b));
+  }
   access_key tomb;
   tomb.id = k->id;
   tomb.deleted = true;

@@ -160,6 +160,13 @@ result<config> parse_config(std::string_view yaml_text, std::string_view origin)
       {"s3_region", string_opt(c.s3_api.s3_region, origin)},
       {"root_domain", string_opt(c.s3_api.root_domain, origin)},
   };
+  s3_web_config web;
+  bool has_web = false;
+  std::map<std::string, setter> web_opts = {
+      {"bind_addr", string_opt(web.bind_addr, origin)},
+      {"root_domain", string_opt(web.root_domain, origin)},
+      {"index", string_opt(web.index, origin)},
+  };
   std::map<std::string, setter> admin = {
       {"api_bind_addr", string_opt(c.admin.api_bind_addr, origin)},
       {"admin_token", string_opt(c.admin.admin_token, origin)},
@@ -188,6 +195,11 @@ result<config> parse_config(std::string_view yaml_text, std::string_view origin)
       {"log_level", string_opt(c.log_level, origin)},
       {"s3_api", section(s3)},
       {"admin", section(admin)},
+      {"s3_web",
+       [&, origin](const YAML::Node& n, const std::string& key) {
+         has_web = true;
+         return apply_section(n, web_opts, origin, key);
+       }},
   };
   if (root.IsNull()) return bad(origin, "(top level)", "the file is empty");
   // yaml-cpp reports some malformed values by throwing from accessors; none
@@ -212,6 +224,12 @@ result<config> parse_config(std::string_view yaml_text, std::string_view origin)
                "expected trace, debug, info, warn, error or off; got '" + c.log_level + "'");
   GARAGE_TRY(parse_host_port(c.s3_api.api_bind_addr, "s3_api.api_bind_addr"));
   GARAGE_TRY(parse_host_port(c.admin.api_bind_addr, "admin.api_bind_addr"));
+  if (has_web) {
+    if (web.bind_addr.empty()) return bad(origin, "s3_web.bind_addr", "is required");
+    GARAGE_TRY(parse_host_port(web.bind_addr, "s3_web.bind_addr"));
+    if (web.index.empty()) return bad(origin, "s3_web.index", "must not be empty");
+    c.s3_web = std::move(web);
+  }
   if (c.admin.admin_token.empty() && c.admin.admin_token_file.empty())
     return bad(origin, "admin.admin_token",
                "one of admin.admin_token or admin.admin_token_file is required");
@@ -234,6 +252,7 @@ config default_config(const std::string& base_dir) {
   c.metadata_dir = base_dir + "/meta";
   c.data_dir = base_dir + "/data";
   c.admin.admin_token_file = base_dir + "/admin_token";
+  c.s3_web = s3_web_config{"127.0.0.1:3902", ".web.garage.localhost", "index.html"};
   return c;
 }
 

@@ -19,6 +19,16 @@ struct s3_api_config {
   std::string root_domain;
 };
 
+// The static website endpoint (section s3_web; absent: not served).
+struct s3_web_config {
+  std::string bind_addr;  // e.g. "127.0.0.1:3902"
+  // A Host of "<bucket>.<root_domain>" serves <bucket>; any other Host is
+  // looked up whole as a bucket's global alias. Leading dot optional.
+  std::string root_domain;
+  // Index document of buckets whose configuration names none.
+  std::string index = "index.html";
+};
+
 struct admin_api_config {
   std::string api_bind_addr = "127.0.0.1:3903";
   std::string admin_token;       // bearer token of the admin API
@@ -49,6 +59,7 @@ struct config {
   uint64_t lifecycle_clock_offset_secs = 0;
   std::string log_level = "info";
   s3_api_config s3_api;
+  std::optional<s3_web_config> s3_web;
   admin_api_config admin;
 };
 

@@ -193,7 +193,7 @@ TEST(admin_router, permission_changes_read_all_three_flags) {
             400u);
 }
 
-TEST(admin_router, aliases_are_global_only) {
+TEST(admin_router, aliases_global_or_local_to_a_key) {
   auto a = must_parse<bucket_alias_request>("POST", "/v2/AddBucketAlias", "",
                                             R"({"bucketId":"b1","globalAlias":"pics"})");
   EXPECT_TRUE(a.add);
@@ -201,10 +201,17 @@ TEST(admin_router, aliases_are_global_only) {
   a = must_parse<bucket_alias_request>("POST", "/v2/RemoveBucketAlias", "",
                                        R"({"bucketId":"b1","globalAlias":"pics"})");
   EXPECT_FALSE(a.add);
+  a = must_parse<bucket_alias_request>("POST", "/v2/AddBucketAlias", "",
+                                       R"({"bucketId":"b1","localAlias":"x","accessKeyId":"GK1"})");
+  EXPECT_EQ(a.global_alias, "x");
+  EXPECT_EQ(a.access_key_id, "GK1");
+  EXPECT_EQ(
+      must_fail("POST", "/v2/AddBucketAlias", "", R"({"bucketId":"b1","localAlias":"x"})").status,
+      400u);
   EXPECT_EQ(must_fail("POST", "/v2/AddBucketAlias", "",
-                      R"({"bucketId":"b1","localAlias":"x","accessKeyId":"GK1"})")
+                      R"({"bucketId":"b1","localAlias":"x","globalAlias":"y","accessKeyId":"K"})")
                 .status,
-            501u);
+            400u);
   EXPECT_EQ(must_fail("POST", "/v2/AddBucketAlias", "", R"({"bucketId":"b1"})").status, 400u);
 }
 
@@ -217,10 +224,15 @@ TEST(admin_router, buckets_by_one_identifier_and_unsupported_options) {
                                               R"({"globalAlias":"photos"})")
                 .global_alias,
             "photos");
-  EXPECT_EQ(must_fail("POST", "/v2/CreateBucket", "",
-                      R"({"localAlias":{"accessKeyId":"GK1","alias":"x"}})")
-                .status,
-            501u);
+  auto c = must_parse<create_bucket_request>(
+      "POST", "/v2/CreateBucket", "",
+      R"({"localAlias":{"accessKeyId":"GK1","alias":"x","allow":{"read":true}}})");
+  EXPECT_EQ(c.local_key_id, "GK1");
+  EXPECT_EQ(c.local_alias, "x");
+  EXPECT_TRUE(c.local_allow.read);
+  EXPECT_FALSE(c.local_allow.write);
+  EXPECT_EQ(must_fail("POST", "/v2/CreateBucket", "", R"({"localAlias":{"alias":"x"}})").status,
+            400u);
   EXPECT_EQ(must_parse<update_bucket_request>("POST", "/v2/UpdateBucket", "id=b1", "{}").id, "b1");
   auto q = must_parse<update_bucket_request>("POST", "/v2/UpdateBucket", "id=b1",
                                              R"({"quotas":{"maxSize":1,"maxObjects":null}})");

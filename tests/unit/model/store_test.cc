@@ -112,6 +112,47 @@ TEST_F(store_test, aliases_resolve_and_the_last_one_cannot_be_removed) {
   EXPECT_EQ(remove_alias(*s_, id, "two").error().code, errc::conflict);
 }
 
+TEST_F(store_test, local_aliases_belong_to_one_key_and_hide_the_global_name) {
+  auto alice = *create_key(*s_, "alice");
+  auto bob = *create_key(*s_, "bob");
+  auto global = make_bucket("photos");
+  auto mine = create_bucket(*s_, "", std::nullopt)->id;
+  auto theirs = create_bucket(*s_, "", std::nullopt)->id;
+  ASSERT_TRUE(add_local_alias(*s_, mine, alice.id, "photos").has_value());
+  ASSERT_TRUE(add_local_alias(*s_, theirs, bob.id, "photos").has_value());
+  ASSERT_TRUE(add_local_alias(*s_, theirs, bob.id, "photos").has_value());  // idempotent
+  EXPECT_EQ(add_local_alias(*s_, global, bob.id, "photos").error().code, errc::already_exists);
+  EXPECT_EQ(add_local_alias(*s_, mine, alice.id, "No_Good").error().code, errc::invalid_argument);
+  EXPECT_EQ(add_local_alias(*s_, mine, "GKnobody", "x1x").error().code, errc::not_found);
+  alice = *get_key(*s_, alice.id);
+  bob = *get_key(*s_, bob.id);
+  EXPECT_EQ(*resolve_bucket_name(*s_, &alice, "photos"), mine);
+  EXPECT_EQ(*resolve_bucket_name(*s_, &bob, "photos"), theirs);
+  EXPECT_EQ(*resolve_bucket_name(*s_, nullptr, "photos"), global);
+  EXPECT_EQ(resolve_bucket_name(*s_, &alice, "other").error().code, errc::not_found);
+  // Both sides hold the alias.
+  auto b = *get_bucket(*s_, mine);
+  ASSERT_EQ(active_local_aliases(b).size(), 1u);
+  EXPECT_EQ(active_local_aliases(b)[0], std::pair(alice.id, std::string("photos")));
+  // The only alias of a bucket cannot go; once it has another, it can.
+  EXPECT_EQ(remove_local_alias(*s_, mine, alice.id, "photos").error().code, errc::conflict);
+  EXPECT_EQ(remove_local_alias(*s_, mine, bob.id, "photos").error().code, errc::not_found);
+  ASSERT_TRUE(add_alias(*s_, mine, "alices-photos").has_value());
+  ASSERT_TRUE(remove_local_alias(*s_, mine, alice.id, "photos").has_value());
+  alice = *get_key(*s_, alice.id);
+  EXPECT_EQ(*resolve_bucket_name(*s_, &alice, "photos"), global);
+  EXPECT_TRUE(active_local_aliases(*get_bucket(*s_, mine)).empty());
+  // A global alias is not the last one while a local alias remains.
+  EXPECT_EQ(remove_alias(*s_, mine, "alices-photos").error().code, errc::conflict);
+  ASSERT_TRUE(add_local_alias(*s_, mine, alice.id, "again").has_value());
+  ASSERT_TRUE(remove_alias(*s_, mine, "alices-photos").has_value());
+  // Deleting the bucket removes the key's side; deleting a key the bucket's.
+  ASSERT_TRUE(delete_bucket(*s_, mine).has_value());
+  EXPECT_FALSE(local_alias_target(*get_key(*s_, alice.id), "again"));
+  ASSERT_TRUE(delete_key(*s_, bob.id).has_value());
+  EXPECT_TRUE(active_local_aliases(*get_bucket(*s_, theirs)).empty());
+}
+
 TEST_F(store_test, inline_objects_count_and_delete) {
   auto b = make_bucket("bkt1");
   ASSERT_TRUE(put_inline(*s_, b, "a.txt", {5, "e", {}}, "hello").has_value());

@@ -70,9 +70,27 @@ api_result<reply> handle(model::store& s, const get_bucket_info_request& r) {
 }
 
 api_result<reply> handle(model::store& s, const create_bucket_request& r) {
+  if (r.local_key_id) {
+    // Checked first so that a bad key or name leaves no bucket behind.
+    auto k = model::get_key(s, *r.local_key_id);
+    if (!k) return from_model_error(k.error(), subject::key);
+    if (!model::is_valid_bucket_name(r.local_alias))
+      return bad_request("invalid bucket name: " + r.local_alias);
+    if (model::local_alias_target(*k, r.local_alias))
+      return api_error{409, "BucketAlreadyExists",
+                       "key " + k->id + " already has a local alias " + r.local_alias};
+  }
   auto b = model::create_bucket(s, r.global_alias, std::nullopt);
   if (!b) return from_model_error(b.error(), subject::bucket);
-  return json_reply(bucket_info_json(s, *b));
+  if (r.local_key_id) {
+    auto a = model::add_local_alias(s, b->id, *r.local_key_id, r.local_alias);
+    if (!a) return from_model_error(a.error(), subject::bucket);
+    if (r.local_allow.any()) {
+      auto p = model::allow_key(s, b->id, *r.local_key_id, r.local_allow);
+      if (!p) return from_model_error(p.error(), subject::bucket);
+    }
+  }
+  return bucket_reply(s, b->id);
 }
 
 api_result<reply> handle(model::store& s, const update_bucket_request& r) {
@@ -128,8 +146,16 @@ api_result<reply> handle(model::store& s, const bucket_key_perm_request& r) {
 api_result<reply> handle(model::store& s, const bucket_alias_request& r) {
   auto b = load_bucket(s, r.bucket_id);
   if (!b) return std::move(b).error();
-  auto done = r.add ? model::add_alias(s, r.bucket_id, r.global_alias)
-                    : model::remove_alias(s, r.bucket_id, r.global_alias);
+  result<void> done = ok();
+  if (r.access_key_id) {
+    auto k = model::get_key(s, *r.access_key_id);
+    if (!k) return from_model_error(k.error(), subject::key);
+    done = r.add ? model::add_local_alias(s, r.bucket_id, *r.access_key_id, r.global_alias)
+                 : model::remove_local_alias(s, r.bucket_id, *r.access_key_id, r.global_alias);
+  } else {
+    done = r.add ? model::add_alias(s, r.bucket_id, r.global_alias)
+                 : model::remove_alias(s, r.bucket_id, r.global_alias);
+  }
   if (!done) return from_model_error(done.error(), subject::bucket);
   return bucket_reply(s, r.bucket_id);
 }

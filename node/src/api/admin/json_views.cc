@@ -38,7 +38,11 @@ api_result<ojson> key_info_json(model::store& s, const model::access_key& k, boo
     ojson item;
     item["id"] = bucket_id;
     item["globalAliases"] = model::active_aliases(*b);
-    item["localAliases"] = ojson::array();
+    ojson local = ojson::array();
+    for (const auto& [name, target] : k.local_aliases.items()) {
+      if (target.value == bucket_id) local.push_back(name);
+    }
+    item["localAliases"] = std::move(local);
     item["permissions"] = permission_json(perm.value);
     buckets.push_back(std::move(item));
   }
@@ -69,8 +73,32 @@ ojson bucket_info_json(const model::bucket& b, const model::bucket_counts& count
     item["accessKeyId"] = key_id;
     item["name"] = it->second;
     item["permissions"] = permission_json(perm.value);
-    item["bucketLocalAliases"] = ojson::array();
+    ojson local = ojson::array();
+    for (const auto& [local_key, name] : model::active_local_aliases(b)) {
+      if (local_key == key_id) local.push_back(name);
+    }
+    item["bucketLocalAliases"] = std::move(local);
     keys.push_back(std::move(item));
+  }
+  // Keys with a local alias to the bucket but no permission on it.
+  for (const auto& [local_key, name] : model::active_local_aliases(b)) {
+    const auto* p = b.keys.get(local_key);
+    if (p && p->any()) continue;
+    auto it = std::find_if(key_names.begin(), key_names.end(),
+                           [&](const auto& kn) { return kn.first == local_key; });
+    if (it == key_names.end()) continue;
+    auto listed = std::find_if(keys.begin(), keys.end(),
+                               [&](const ojson& e) { return e["accessKeyId"] == local_key; });
+    if (listed == keys.end()) {
+      ojson item;
+      item["accessKeyId"] = local_key;
+      item["name"] = it->second;
+      item["permissions"] = permission_json({});
+      item["bucketLocalAliases"] = ojson::array();
+      keys.push_back(std::move(item));
+      listed = keys.end() - 1;
+    }
+    (*listed)["bucketLocalAliases"].push_back(name);
   }
   j["keys"] = std::move(keys);
   j["objects"] = counts.objects;
@@ -96,6 +124,16 @@ api_result<ojson> bucket_info_json(model::store& s, const model::bucket& b) {
     }
     names.emplace_back(key_id, k->name.value);
   }
+  for (const auto& [key_id, name] : model::active_local_aliases(b)) {
+    const auto* p = b.keys.get(key_id);
+    if (p && p->any()) continue;
+    auto k = model::get_key(s, key_id);
+    if (!k) {
+      if (k.error().code == errc::not_found) continue;
+      return from_model_error(k.error(), subject::key);
+    }
+    names.emplace_back(key_id, k->name.value);
+  }
   auto counts = model::get_counts(s, b.id);
   if (!counts) return from_model_error(counts.error(), subject::bucket);
   return bucket_info_json(b, *counts, names);
@@ -106,7 +144,11 @@ ojson bucket_list_item_json(const model::bucket& b) {
   j["id"] = b.id;
   j["created"] = http::format_iso8601(b.created_msec);
   j["globalAliases"] = model::active_aliases(b);
-  j["localAliases"] = ojson::array();
+  ojson local = ojson::array();
+  for (const auto& [key_id, name] : model::active_local_aliases(b)) {
+    local.push_back(ojson{{"accessKeyId", key_id}, {"alias", name}});
+  }
+  j["localAliases"] = std::move(local);
   return j;
 }
 

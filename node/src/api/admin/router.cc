@@ -192,10 +192,18 @@ api_result<admin_request> parse_alias_change(bool add, const json& body) {
   r.bucket_id = std::move(*b);
   auto local = opt_string(body, "localAlias");
   if (!local) return std::move(local).error();
-  if (*local) return not_implemented("local aliases are not supported by this version");
-  auto global = req_string(body, "globalAlias");
+  auto global = opt_string(body, "globalAlias");
   if (!global) return std::move(global).error();
-  r.global_alias = std::move(*global);
+  if (local->has_value() == global->has_value())
+    return bad_request("give exactly one of 'globalAlias' and 'localAlias'");
+  if (*local) {
+    auto k = req_string(body, "accessKeyId");
+    if (!k) return std::move(k).error();
+    r.access_key_id = std::move(*k);
+    r.global_alias = std::move(**local);
+  } else {
+    r.global_alias = std::move(**global);
+  }
   return admin_request(std::move(r));
 }
 
@@ -311,10 +319,30 @@ api_result<admin_request> parse_request(const route& r, std::string_view query,
     case endpoint::create_bucket: {
       auto global = opt_string(body, "globalAlias");
       if (!global) return std::move(global).error();
-      auto it = body.find("localAlias");
-      if (it != body.end() && !it->is_null())
-        return not_implemented("local aliases are not supported by this version");
-      return admin_request(create_bucket_request{global->value_or("")});
+      create_bucket_request c;
+      c.global_alias = global->value_or("");
+      auto local = opt_object(body, "localAlias");
+      if (!local) return std::move(local).error();
+      if (*local) {
+        auto k = req_string(**local, "accessKeyId");
+        if (!k) return std::move(k).error();
+        auto a = req_string(**local, "alias");
+        if (!a) return std::move(a).error();
+        auto allow = opt_object(**local, "allow");
+        if (!allow) return std::move(allow).error();
+        if (*allow) {
+          for (auto [field, flag] :
+               {std::pair{"read", &c.local_allow.read}, std::pair{"write", &c.local_allow.write},
+                std::pair{"owner", &c.local_allow.owner}}) {
+            auto v = opt_bool(**allow, field);
+            if (!v) return std::move(v).error();
+            *flag = *v;
+          }
+        }
+        c.local_key_id = std::move(*k);
+        c.local_alias = std::move(*a);
+      }
+      return admin_request(std::move(c));
     }
     case endpoint::update_bucket: {
       auto id = required_param(q, "id");

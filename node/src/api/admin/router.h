@@ -97,6 +97,11 @@ struct get_bucket_info_request {
 };
 struct create_bucket_request {
   std::string global_alias;  // empty: no alias
+  // localAlias {accessKeyId, alias, allow}: a name for that key only, and the
+  // permissions the key gets on the new bucket.
+  std::optional<std::string> local_key_id;
+  std::string local_alias;
+  model::bucket_permission local_allow;
 };
 struct update_bucket_request {
   std::string id;  // nothing to change is allowed: the reply is the bucket
@@ -126,7 +131,8 @@ struct bucket_key_perm_request {
 struct bucket_alias_request {
   bool add = true;  // AddBucketAlias, else RemoveBucketAlias
   std::string bucket_id;
-  std::string global_alias;
+  std::string global_alias;  // or, with access_key_id, the key's local alias
+  std::optional<std::string> access_key_id;
 };
 struct unimplemented_request {
   std::string name;

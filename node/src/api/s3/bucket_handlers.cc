@@ -17,7 +17,19 @@ s3_task<void> handle_list_buckets(request_context& ctx) {
         if (b.error().code == errc::not_found) continue;
         return std::move(b).error();
       }
-      for (auto& name : model::active_aliases(*b)) out.push_back({name, b->created_msec});
+      for (auto& name : model::active_aliases(*b)) {
+        // A local alias of the same name hides the global one for this key.
+        if (!model::local_alias_target(*ctx.key, name)) out.push_back({name, b->created_msec});
+      }
+    }
+    for (const auto& [name, target] : ctx.key->local_aliases.items()) {
+      if (target.value.empty()) continue;
+      auto b = model::get_bucket(ctx.store, target.value);
+      if (!b) {
+        if (b.error().code == errc::not_found) continue;
+        return std::move(b).error();
+      }
+      out.push_back({name, b->created_msec});
     }
     std::sort(out.begin(), out.end(),
               [](const bucket_entry& a, const bucket_entry& b) { return a.name < b.name; });
@@ -46,7 +58,7 @@ s3_task<void> handle_create_bucket(request_context& ctx) {
     co_return make_error(s3_errc::invalid_bucket_name, {}, ctx.resource());
   }
   auto created = co_await blocking(ctx, [&]() -> s3_result<void> {
-    auto existing = model::resolve_alias(ctx.store, ctx.req.bucket);
+    auto existing = model::resolve_bucket_name(ctx.store, &*ctx.key, ctx.req.bucket);
     if (existing) {
       if (ctx.key->permission_on(*existing).owner) {
         return make_error(s3_errc::bucket_already_owned_by_you, {}, ctx.resource());

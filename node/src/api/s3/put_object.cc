@@ -30,6 +30,13 @@ s3_task<void> respond_put(request_context& ctx, const std::string& etag) {
 
 s3_task<void> store_blocks(request_context& ctx, body_reader& body, const std::string& version_id,
                            std::string first, uint32_t part_number, uint64_t attempt) {
+  fill_function fill = [&body](std::string& out, size_t want) { return body.fill(out, want); };
+  co_return co_await store_blocks(ctx, fill, version_id, std::move(first), part_number, attempt);
+}
+
+s3_task<void> store_blocks(request_context& ctx, const fill_function& fill,
+                           const std::string& version_id, std::string first, uint32_t part_number,
+                           uint64_t attempt) {
   // Each full block is hashed and stored on the blocking pool while the next
   // one arrives from the network: at most two blocks of a request in memory.
   using store_job = http::background<result<void>>;
@@ -52,7 +59,7 @@ s3_task<void> store_blocks(request_context& ctx, body_reader& body, const std::s
   std::string buf = std::move(first);
   s3_result<void> outcome;
   while (outcome) {
-    auto n = co_await body.fill(buf, block_size);
+    auto n = co_await fill(buf, block_size);
     if (!n) {
       outcome = std::move(n).error();
       break;

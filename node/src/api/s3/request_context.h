@@ -2,6 +2,7 @@
 // authenticated key and the resolved bucket. Internal to api/s3.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -54,6 +55,12 @@ class body_reader;
 // each block on the blocking pool while the next arrives.
 s3_task<void> store_blocks(request_context& ctx, body_reader& body, const std::string& version_id,
                            std::string first, uint32_t part_number, uint64_t attempt);
+// The same from any source: fill(out, want) appends until out holds `want`
+// bytes (never more) or the source ends (PostObject's file part).
+using fill_function = std::function<s3_task<size_t>(std::string& out, size_t want)>;
+s3_task<void> store_blocks(request_context& ctx, const fill_function& fill,
+                           const std::string& version_id, std::string first, uint32_t part_number,
+                           uint64_t attempt);
 
 // A complete response with an XML body, or with no body.
 s3_task<void> respond_xml(request_context& ctx, std::string xml, unsigned status = 200);
@@ -69,6 +76,7 @@ s3_task<void> handle_get_bucket_location(request_context& ctx);
 s3_task<void> handle_get_bucket_versioning(request_context& ctx);
 s3_task<void> handle_list_objects(request_context& ctx, bool v2);
 s3_task<void> handle_put_object(request_context& ctx);
+s3_task<void> handle_post_object(request_context& ctx);  // authenticates by its form
 s3_task<void> handle_get_object(request_context& ctx, bool head);
 s3_task<void> handle_delete_object(request_context& ctx);
 s3_task<void> handle_delete_objects(request_context& ctx);

@@ -109,6 +109,8 @@ s3_task<void> dispatch(request_context& ctx) {
       return handle_list_objects(ctx, true);
     case endpoint_kind::put_object:
       return handle_put_object(ctx);
+    case endpoint_kind::post_object:
+      return handle_post_object(ctx);
     case endpoint_kind::get_object:
       return handle_get_object(ctx, false);
     case endpoint_kind::head_object:
@@ -159,6 +161,8 @@ s3_task<void> dispatch(request_context& ctx) {
 // Authenticates the request and loads its key and bucket. Runs on the
 // blocking pool (it reads the key and alias tables).
 s3_result<void> authorize(request_context& ctx, signing_key_cache& cache) {
+  // PostObject is signed by its form's policy: the handler authenticates.
+  if (ctx.req.kind == endpoint_kind::post_object) return {};
   std::optional<model::access_key> key;
   auto lookup = [&](std::string_view id) -> std::optional<std::string> {
     auto k = model::get_key(ctx.store, id);
@@ -178,7 +182,7 @@ s3_result<void> authorize(request_context& ctx, signing_key_cache& cache) {
     return make_error(s3_errc::invalid_argument, "Invalid version id specified", ctx.resource());
   }
   if (ctx.req.bucket.empty() || ctx.req.kind == endpoint_kind::create_bucket) return {};
-  auto id = model::resolve_alias(ctx.store, ctx.req.bucket);
+  auto id = model::resolve_bucket_name(ctx.store, &*ctx.key, ctx.req.bucket);
   if (!id) {
     if (id.error().code == errc::not_found) {
       return make_error(s3_errc::no_such_bucket, {}, "/" + ctx.req.bucket);

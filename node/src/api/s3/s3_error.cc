@@ -53,6 +53,8 @@ constexpr code_info k_codes[] = {
     {"MalformedXML", 400,
      "The XML you provided was not well-formed or did not validate against our published "
      "schema."},
+    {"MalformedPOSTRequest", 400,
+     "The body of your POST request is not well-formed multipart/form-data."},
     {"MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size."},
     {"MethodNotAllowed", 405, "The specified method is not allowed against this resource."},
     {"MissingContentLength", 411, "You must provide the Content-Length HTTP header."},

@@ -39,6 +39,7 @@ enum class s3_errc {
   invalid_uri,
   key_too_long,
   malformed_xml,
+  malformed_post_request,
   metadata_too_large,
   method_not_allowed,
   missing_content_length,

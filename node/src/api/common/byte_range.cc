@@ -1,10 +1,10 @@
-#include "api/s3/range.h"
+#include "api/common/byte_range.h"
 
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
 
-namespace garage::s3 {
+namespace garage::http {
 namespace {
 
 std::string_view trim(std::string_view s) {
@@ -24,9 +24,8 @@ std::optional<uint64_t> parse_digits(std::string_view s) {
 
 }  // namespace
 
-s3_result<std::optional<byte_range>> parse_range(std::optional<std::string_view> header,
-                                                 uint64_t size) {
-  using none = std::optional<byte_range>;
+range_request resolve_range(std::optional<std::string_view> header, uint64_t size) {
+  auto none = [] { return range_request{}; };
   if (!header) return none();
   std::string_view h = trim(*header);
   constexpr std::string_view k_unit = "bytes=";
@@ -42,13 +41,13 @@ s3_result<std::optional<byte_range>> parse_range(std::optional<std::string_view>
   if (dash == std::string_view::npos) return none();
   std::string_view first_s = trim(spec.substr(0, dash)), last_s = trim(spec.substr(dash + 1));
 
-  auto unsatisfiable = [] { return make_error(s3_errc::invalid_range); };
+  auto unsatisfiable = [] { return range_request{range_request::unsatisfiable, {}}; };
   if (first_s.empty()) {
     auto n = parse_digits(last_s);
     if (!n) return none();
     if (*n == 0 || size == 0) return unsatisfiable();
     uint64_t len = std::min(*n, size);
-    return none(byte_range{size - len, len});
+    return range_request{range_request::partial, byte_range{size - len, len}};
   }
   auto first = parse_digits(first_s);
   if (!first) return none();
@@ -62,7 +61,7 @@ s3_result<std::optional<byte_range>> parse_range(std::optional<std::string_view>
   }
   if (*first >= size) return unsatisfiable();
   last = std::min(last, size - 1);
-  return none(byte_range{*first, last - *first + 1});
+  return range_request{range_request::partial, byte_range{*first, last - *first + 1}};
 }
 
 std::string content_range(const byte_range& r, uint64_t size) {
@@ -72,4 +71,4 @@ std::string content_range(const byte_range& r, uint64_t size) {
 
 std::string unsatisfied_content_range(uint64_t size) { return "bytes */" + std::to_string(size); }
 
-}  // namespace garage::s3
+}  // namespace garage::http

@@ -1,6 +1,6 @@
-#include "api/s3/conditional.h"
+#include "api/common/conditional.h"
 
-namespace garage::s3 {
+namespace garage::http {
 namespace {
 
 std::string_view trim(std::string_view s) {
@@ -61,4 +61,4 @@ condition_outcome evaluate_conditions(const conditional_headers& h, std::string_
   return condition_outcome::proceed;
 }
 
-}  // namespace garage::s3
+}  // namespace garage::http
