@@ -34,6 +34,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "rpc/peer_list.h"
@@ -586,7 +587,32 @@ asio::awaitable<void> dial_one(network::impl* net, node_id id, std::string addr,
     error_code ignored;
     s->close(ignored);
   });
-  co_await asio::async_connect(*s, eps, asio::redirect_error(asio::use_awaitable, ec));
+  // Dial from the bind address when it names one (not a wildcard): a node's
+  // peers then see one source address per node (firewalls; the test
+  // harness's WAN proxy tells zones apart by it).
+  std::optional<asio::ip::address> source;
+  if (auto bh = split_host_port(net->opts.bind_addr); bh) {
+    error_code aec;
+    auto a = asio::ip::make_address(bh->first, aec);
+    if (!aec && !a.is_unspecified()) source = a;
+  }
+  ec = asio::error::host_not_found;
+  for (const auto& entry : eps) {
+    const tcp::endpoint ep = entry.endpoint();
+    error_code oec;
+    s->close(oec);
+    s->open(ep.protocol(), oec);
+    if (oec) {
+      ec = oec;
+      continue;
+    }
+    if (source && source->is_v4() == ep.address().is_v4()) {
+      s->bind(tcp::endpoint(*source, 0), oec);
+      if (oec) LOG_DEBUG("rpc: cannot dial from {}: {}", source->to_string(), oec.message());
+    }
+    co_await s->async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec || timer_state->second) break;
+  }
   deadline.cancel();
   timer_state->first = false;
   bool timed_out = timer_state->second;
