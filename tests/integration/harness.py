@@ -247,6 +247,7 @@ class garage_node:
         self.config_overrides = dict(config_overrides or {})
         self.s3_port = free_port()
         self.admin_port = free_port()
+        self.rpc_port = free_port()
         self.proc: subprocess.Popen | None = None
         self._log = None
         self.starts = 0
@@ -293,6 +294,7 @@ class garage_node:
             "block_size": "1M",
             "compression_level": 1,
             "log_level": "info",
+            "rpc_bind_addr": f"127.0.0.1:{self.rpc_port}",
             "s3_api": {
                 "api_bind_addr": f"127.0.0.1:{self.s3_port}",
                 "s3_region": REGION,
@@ -319,6 +321,9 @@ class garage_node:
             if isinstance(v, dict):
                 out.append(f"{pad}{k}:")
                 out.append(garage_node.render_yaml(v, indent + 2).rstrip("\n"))
+            elif isinstance(v, list):
+                out.append(f"{pad}{k}:" + ("" if v else " []"))
+                out.extend(f"{pad}  - {_yaml_str(str(item))}" for item in v)
             elif isinstance(v, bool):
                 out.append(f"{pad}{k}: {'true' if v else 'false'}")
             elif isinstance(v, (int, float)):
@@ -354,6 +359,7 @@ class garage_node:
                 if self.proc.poll() is not None and attempt < 2 and self._port_clash():
                     # Another process took one of our ports: pick new ones.
                     self.s3_port, self.admin_port = free_port(), free_port()
+                    self.rpc_port = free_port()
                     continue
                 self.kill9()
                 raise

@@ -84,7 +84,7 @@ result<void> cmd_status(const context& ctx) {
   ctx.out << "Cluster health: " << str(h, "status") << " (" << h.value("connectedNodes", 0) << "/"
           << h.value("knownNodes", 0) << " nodes connected, " << h.value("partitionsAllOk", 0)
           << "/" << h.value("partitions", 0) << " partitions ok)\n\n";
-  std::vector<table_row> rows = {{"ID", "Hostname", "Address", "Version", "Up", "Data free"}};
+  std::vector<table_row> rows = {{"ID", "Hostname", "Address", "Version", "State", "Data free"}};
   for (const auto& n : status->value("nodes", json::array())) {
     std::string free = "?";
     auto dp = n.find("dataPartition");
@@ -93,7 +93,7 @@ result<void> cmd_status(const context& ctx) {
              format_bytes(dp->value("total", uint64_t{0}));
     }
     rows.push_back({str(n, "id").substr(0, 16), str(n, "hostname"), str(n, "addr"),
-                    str(n, "garageVersion"), n.value("isUp", false) ? "yes" : "no", free});
+                    str(n, "garageVersion"), n.value("isUp", false) ? "connected" : "down", free});
   }
   ctx.out << format_table(rows);
   return ok();
@@ -109,6 +109,8 @@ int run_command(const command& cmd, const api_caller& call, std::ostream& out, s
       r = cmd_key(ctx);
     } else if (cmd.name.starts_with("bucket ")) {
       r = cmd_bucket(ctx);
+    } else if (cmd.name.starts_with("node ")) {
+      r = cmd_node(ctx);
     } else {
       r = error(errc::invalid_argument, "unknown command '" + cmd.name + "'");
     }

@@ -24,7 +24,12 @@ constexpr std::array kCommands = {
                  "garage server [-c FILE | --default-config DIR] [--s3-api-bind-addr HOST:PORT] "
                  "[--admin-api-bind-addr HOST:PORT] [--web-bind-addr HOST:PORT]",
                  "run the node (S3 API, admin API, website endpoint)"},
-    command_spec{"status", 0, 0, "", "garage status", "show the node and its health"},
+    command_spec{"status", 0, 0, "", "garage status",
+                 "show the nodes of the cluster (connected or down) and its health"},
+    command_spec{"node id", 0, 0, "", "garage node id",
+                 "print this node's identity as <node id>@<rpc address>"},
+    command_spec{"node connect", 1, 1, "", "garage node connect <NODE ID>@<HOST:PORT>",
+                 "connect this node to another one (it then joins its cluster)"},
     command_spec{"key create", 0, 1, "", "garage key create [NAME]",
                  "create an access key (prints its secret)"},
     command_spec{"key list", 0, 0, "", "garage key list", "list access keys"},

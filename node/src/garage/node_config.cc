@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/encoding.h"
 #include "util/random.h"
 
 namespace garage::cli {
@@ -87,6 +88,54 @@ result<std::string> ensure_admin_token(const config& cfg) {
   ::close(fd);
   if (!ok) return error(errc::io_error, "cannot write '" + path + "'");
   return token;
+}
+
+namespace {
+
+result<std::string> decode_secret(const std::string& hex, const std::string& where) {
+  auto raw = hex_decode(hex);
+  if (hex.size() != 64 || !raw || raw->size() != 32)
+    return error(errc::invalid_argument, where + ": expected 64 hex digits (32 bytes)");
+  return *raw;
+}
+
+}  // namespace
+
+result<std::string> resolve_rpc_secret(const config& cfg, bool create) {
+  if (!cfg.rpc_secret.empty()) return decode_secret(cfg.rpc_secret, "rpc_secret");
+  std::string path = cfg.rpc_secret_file;
+  std::string option = "rpc_secret_file";
+  if (path.empty()) {
+    path = (std::filesystem::path(cfg.metadata_dir) / "rpc_secret").string();
+    option = "rpc_secret (generated)";
+    create = true;
+  }
+  for (int attempt = 0; attempt < 2; attempt++) {
+    std::ifstream in(path);
+    if (in) {
+      std::stringstream ss;
+      ss << in.rdbuf();
+      return decode_secret(trim(ss.str()), option + " '" + path + "'");
+    }
+    if (errno != ENOENT)
+      return error(errc::io_error,
+                   option + ": cannot read '" + path + "': " + std::strerror(errno));
+    if (!create) return error(errc::not_found, option + ": '" + path + "' does not exist");
+    std::error_code ec;
+    auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      if (errno == EEXIST) continue;  // created meanwhile
+      return error(errc::io_error, "cannot create '" + path + "': " + std::strerror(errno));
+    }
+    std::string data = random_hex(32) + "\n";
+    bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size());
+    ok = ::fsync(fd) == 0 && ok;
+    ::close(fd);
+    if (!ok) return error(errc::io_error, "cannot write '" + path + "'");
+  }
+  return error(errc::io_error, option + ": cannot read '" + path + "'");
 }
 
 std::string connect_address(const std::string& bind_addr) {

@@ -35,6 +35,13 @@ result<std::string> read_admin_token(const config& cfg);
 // the token.
 result<std::string> ensure_admin_token(const config& cfg);
 
+// The cluster's rpc_secret as 32 raw bytes: rpc_secret, else the file
+// rpc_secret_file, else <metadata_dir>/rpc_secret. A missing file is created
+// (64 random hex digits, mode 0600) when `create` is set, or when it is the
+// metadata_dir default. Errors name the option (invalid_argument: not 64 hex
+// digits; not_found; io_error).
+result<std::string> resolve_rpc_secret(const config& cfg, bool create);
+
 // The address to connect to for a bind address: 0.0.0.0 → 127.0.0.1,
 // [::] → [::1]; others unchanged.
 std::string connect_address(const std::string& bind_addr);

@@ -85,6 +85,33 @@ setter uint_opt(uint64_t& out, std::string_view origin, uint64_t min, uint64_t m
       };
 }
 
+setter string_list_opt(std::vector<std::string>& out, std::string_view origin) {
+  return [&out, origin](const YAML::Node& n, const std::string& key) -> result<void> {
+    if (!n.IsSequence()) return bad(origin, key, "expected a list of strings");
+    out.clear();
+    for (const auto& item : n) {
+      if (!item.IsScalar()) return bad(origin, key, "expected a list of strings");
+      out.push_back(item.Scalar());
+    }
+    return ok();
+  };
+}
+
+bool is_hex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
+// "<64 hex digits>@<host:port>", as rpc/wire.h parses it.
+result<void> check_peer_address(std::string_view origin, const std::string& s) {
+  auto at = s.find('@');
+  if (at != 64 || !is_hex(std::string_view(s).substr(0, 64)))
+    return bad(origin, "bootstrap_peers",
+               "'" + s + "': expected <node id: 64 hex digits>@<host:port>");
+  GARAGE_TRY(parse_host_port(std::string_view(s).substr(65), "bootstrap_peers"));
+  return ok();
+}
+
 }  // namespace
 
 std::optional<uint64_t> parse_size(std::string_view s) {
@@ -193,6 +220,11 @@ result<config> parse_config(std::string_view yaml_text, std::string_view origin)
       {"lifecycle_clock_offset_secs",
        uint_opt(c.lifecycle_clock_offset_secs, origin, 0, 100ull * 365 * 86400)},
       {"log_level", string_opt(c.log_level, origin)},
+      {"rpc_bind_addr", string_opt(c.rpc_bind_addr, origin)},
+      {"rpc_public_addr", string_opt(c.rpc_public_addr, origin)},
+      {"rpc_secret", string_opt(c.rpc_secret, origin)},
+      {"rpc_secret_file", string_opt(c.rpc_secret_file, origin)},
+      {"bootstrap_peers", string_list_opt(c.bootstrap_peers, origin)},
       {"s3_api", section(s3)},
       {"admin", section(admin)},
       {"s3_web",
@@ -224,6 +256,14 @@ result<config> parse_config(std::string_view yaml_text, std::string_view origin)
                "expected trace, debug, info, warn, error or off; got '" + c.log_level + "'");
   GARAGE_TRY(parse_host_port(c.s3_api.api_bind_addr, "s3_api.api_bind_addr"));
   GARAGE_TRY(parse_host_port(c.admin.api_bind_addr, "admin.api_bind_addr"));
+  GARAGE_TRY(parse_host_port(c.rpc_bind_addr, "rpc_bind_addr"));
+  if (!c.rpc_public_addr.empty()) GARAGE_TRY(parse_host_port(c.rpc_public_addr, "rpc_public_addr"));
+  if (!c.rpc_secret.empty() && (c.rpc_secret.size() != 64 || !is_hex(c.rpc_secret)))
+    return bad(origin, "rpc_secret",
+               "expected 64 hex digits (32 bytes), e.g. from 'openssl rand -hex 32'");
+  if (!c.rpc_secret.empty() && !c.rpc_secret_file.empty())
+    return bad(origin, "rpc_secret_file", "give rpc_secret or rpc_secret_file, not both");
+  for (const auto& p : c.bootstrap_peers) GARAGE_TRY(check_peer_address(origin, p));
   if (has_web) {
     if (web.bind_addr.empty()) return bad(origin, "s3_web.bind_addr", "is required");
     GARAGE_TRY(parse_host_port(web.bind_addr, "s3_web.bind_addr"));
@@ -252,6 +292,7 @@ config default_config(const std::string& base_dir) {
   c.metadata_dir = base_dir + "/meta";
   c.data_dir = base_dir + "/data";
   c.admin.admin_token_file = base_dir + "/admin_token";
+  c.rpc_secret_file = base_dir + "/rpc_secret";
   c.s3_web = s3_web_config{"127.0.0.1:3902", ".web.garage.localhost", "index.html"};
   return c;
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "util/result.h"
 
@@ -58,6 +59,17 @@ struct config {
   // For tests: the lifecycle worker acts as if the clock were this far ahead.
   uint64_t lifecycle_clock_offset_secs = 0;
   std::string log_level = "info";
+  // RPC between the nodes of a cluster (rpc/network.h).
+  std::string rpc_bind_addr = "127.0.0.1:3901";
+  // The address other nodes are told to dial; empty: the bind address.
+  std::string rpc_public_addr;
+  // The cluster secret, 64 hex digits, the same on every node; or a file
+  // holding it. Neither: a secret is generated in <metadata_dir>/rpc_secret
+  // (a node alone; give every node of a cluster the same secret).
+  std::string rpc_secret;
+  std::string rpc_secret_file;
+  // "<64 hex node id>@<host:port>" of nodes to join at start.
+  std::vector<std::string> bootstrap_peers;
   s3_api_config s3_api;
   std::optional<s3_web_config> s3_web;
   admin_api_config admin;

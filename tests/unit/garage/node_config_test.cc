@@ -98,3 +98,48 @@ TEST_F(node_config_test, connect_address_of_wildcard_binds) {
 
 }  // namespace
 }  // namespace garage::cli
+
+namespace garage::cli {
+namespace {
+
+TEST(rpc_secret, from_the_option_a_file_or_generated) {
+  auto dir = std::filesystem::temp_directory_path() / ("garage-rpc-" + random_hex(6));
+  std::filesystem::create_directories(dir);
+  config c = default_config(dir.string());
+  c.rpc_secret_file.clear();
+  c.rpc_secret = std::string(64, 'a');
+  auto s = resolve_rpc_secret(c, false);
+  ASSERT_TRUE(s) << s.error().to_string();
+  EXPECT_EQ(*s, std::string(32, '\xaa'));
+  // A configured file must exist unless `create`.
+  c.rpc_secret.clear();
+  c.rpc_secret_file = (dir / "secret").string();
+  auto missing = resolve_rpc_secret(c, false);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, errc::not_found);
+  auto made = resolve_rpc_secret(c, true);
+  ASSERT_TRUE(made) << made.error().to_string();
+  EXPECT_EQ(made->size(), 32u);
+  struct stat st {};
+  ASSERT_EQ(::stat(c.rpc_secret_file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto again = resolve_rpc_secret(c, false);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *made);
+  // Neither: generated once in the metadata directory.
+  c.rpc_secret_file.clear();
+  auto gen = resolve_rpc_secret(c, false);
+  ASSERT_TRUE(gen) << gen.error().to_string();
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(c.metadata_dir) / "rpc_secret"));
+  EXPECT_EQ(*resolve_rpc_secret(c, false), *gen);
+  // A file with something else than 64 hex digits.
+  std::ofstream(dir / "bad") << "not hex\n";
+  c.rpc_secret_file = (dir / "bad").string();
+  auto bad = resolve_rpc_secret(c, false);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, errc::invalid_argument);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace garage::cli
