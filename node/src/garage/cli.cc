@@ -109,6 +109,8 @@ int run_command(const command& cmd, const api_caller& call, std::ostream& out, s
       r = cmd_key(ctx);
     } else if (cmd.name.starts_with("bucket ")) {
       r = cmd_bucket(ctx);
+    } else if (cmd.name.starts_with("layout ")) {
+      r = cmd_layout(ctx);
     } else if (cmd.name.starts_with("node ")) {
       r = cmd_node(ctx);
     } else {

@@ -64,8 +64,32 @@ constexpr std::array kCommands = {
     command_spec{"bucket deny", 1, 1, "read write owner key",
                  "garage bucket deny [--read] [--write] [--owner] BUCKET --key KEY",
                  "revoke permissions of a key on a bucket"},
+    command_spec{"layout show", 0, 0, "", "garage layout show",
+                 "show the cluster layout, the staged changes and their effect"},
+    command_spec{"layout assign", 1, 1, "zone capacity gateway tag",
+                 "garage layout assign NODE [-z ZONE] [-c SIZE | -g] [-t TAG]...",
+                 "stage a role for a node: its zone and capacity (or gateway) and tags"},
+    command_spec{"layout remove", 1, 1, "", "garage layout remove NODE",
+                 "stage the removal of a node's role"},
+    command_spec{"layout config", 0, 0, "redundancy", "garage layout config -r N|maximum",
+                 "stage the zone redundancy (zones each partition must span)"},
+    command_spec{"layout apply", 0, 0, "layout-version", "garage layout apply --version N",
+                 "compute and apply the staged changes as layout version N"},
+    command_spec{"layout revert", 0, 0, "", "garage layout revert", "drop every staged change"},
+    command_spec{"layout history", 0, 0, "", "garage layout history",
+                 "list the live layout versions and the nodes' update trackers"},
     command_spec{"help", 0, 0, "", "garage help", "show this help"},
 };
+
+// Inside `layout assign`, -c is the capacity (as in Garage), not the
+// configuration; inside `layout apply`, --version is the layout version.
+std::string layout_option_alias(const std::vector<std::string>& words, const std::string& a) {
+  bool layout = words.size() >= 2 && words[0] == "layout";
+  if (layout && words[1] == "assign" && a == "-c") return "--capacity";
+  if (layout && words[1] == "apply" && (a == "--version" || a.starts_with("--version=")))
+    return "--layout-version" + a.substr(9);
+  return a;
+}
 
 const command_spec* find_spec(std::string_view name) {
   for (const auto& c : kCommands)
@@ -119,6 +143,12 @@ const std::vector<option_spec>& option_table() {
       {"max-size", "", false, true, [](options& o, std::string v) { o.max_size = v; }},
       {"max-objects", "", false, true, [](options& o, std::string v) { o.max_objects = v; }},
       {"name", "n", false, true, [](options& o, std::string v) { o.name = v; }},
+      {"zone", "z", false, true, [](options& o, std::string v) { o.zone = v; }},
+      {"capacity", "", false, true, [](options& o, std::string v) { o.capacity = v; }},
+      {"gateway", "g", false, false, [](options& o, std::string) { o.gateway = true; }},
+      {"tag", "t", false, true, [](options& o, std::string v) { o.tags.push_back(v); }},
+      {"layout-version", "", false, true, [](options& o, std::string v) { o.layout_version = v; }},
+      {"redundancy", "r", false, true, [](options& o, std::string v) { o.redundancy = v; }},
   };
   return table;
 }
@@ -131,7 +161,7 @@ result<command> parse_command_line(const std::vector<std::string>& argv) {
   std::vector<std::string_view> used_flags;  // command flags given, to check per command
   bool options_done = false;
   for (size_t i = 0; i < argv.size(); ++i) {
-    const std::string& a = argv[i];
+    const std::string a = layout_option_alias(words, argv[i]);
     if (options_done || a.size() < 2 || a[0] != '-') {
       words.push_back(a);
       continue;
@@ -190,7 +220,7 @@ result<command> parse_command_line(const std::vector<std::string>& argv) {
     consumed = 1;
   }
   if (!spec) {
-    if (words[0] == "key" || words[0] == "bucket") {
+    if (words[0] == "key" || words[0] == "bucket" || words[0] == "layout") {
       if (words.size() < 2) {
         if (cmd.opts.help) {
           cmd.name = words[0];
@@ -220,6 +250,16 @@ result<command> parse_command_line(const std::vector<std::string>& argv) {
   }
   if (cmd.name == "bucket set-quotas" && !cmd.opts.max_size && !cmd.opts.max_objects)
     return usage("'bucket set-quotas': give --max-size and/or --max-objects");
+  if (cmd.name == "layout assign") {
+    if (cmd.opts.gateway && cmd.opts.capacity)
+      return usage("'layout assign': give -c SIZE or -g (gateway), not both");
+    if (!cmd.opts.zone && !cmd.opts.capacity && !cmd.opts.gateway && cmd.opts.tags.empty())
+      return usage("'layout assign': give at least one of -z ZONE, -c SIZE, -g, -t TAG");
+  }
+  if (cmd.name == "layout apply" && !cmd.opts.layout_version)
+    return usage("'layout apply': give --version N (the current version + 1; see layout show)");
+  if (cmd.name == "layout config" && !cmd.opts.redundancy)
+    return usage("'layout config': give -r N (zones) or -r maximum");
   if ((cmd.name == "key delete" || cmd.name == "bucket delete") && !cmd.opts.yes)
     return usage("'" + cmd.name + "' cannot be undone; add --yes to confirm");
   if (cmd.name == "server" && cmd.opts.config_path && cmd.opts.default_config_dir)
@@ -279,7 +319,7 @@ std::string guess_command(const std::vector<std::string>& argv) {
     }
   }
   if (words.empty()) return {};
-  if ((words[0] == "key" || words[0] == "bucket") && words.size() > 1)
+  if ((words[0] == "key" || words[0] == "bucket" || words[0] == "layout") && words.size() > 1)
     return words[0] + " " + words[1];
   return words[0];
 }

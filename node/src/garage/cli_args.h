@@ -45,6 +45,13 @@ struct options {
   std::optional<std::string> max_size;     // bucket set-quotas --max-size SIZE|none
   std::optional<std::string> max_objects;  // bucket set-quotas --max-objects N|none
   std::optional<std::string> name;         // key import -n NAME
+  // garage layout assign | apply | config.
+  std::optional<std::string> zone;            // -z ZONE
+  std::optional<std::string> capacity;        // -c SIZE (only after `layout assign`)
+  bool gateway = false;                       // -g
+  std::vector<std::string> tags;              // -t TAG, repeatable
+  std::optional<std::string> layout_version;  // --version N (only after `layout apply`)
+  std::optional<std::string> redundancy;      // -r N|maximum
 };
 
 struct command {

@@ -41,6 +41,7 @@ std::string render_bucket_info(const json& bucket);
 result<void> cmd_status(const context& ctx);
 result<void> cmd_key(const context& ctx);     // every "key ..." command
 result<void> cmd_bucket(const context& ctx);  // every "bucket ..." command
+result<void> cmd_layout(const context& ctx);  // every "layout ..." command
 result<void> cmd_node(const context& ctx);    // node id, node connect
 
 }  // namespace garage::cli

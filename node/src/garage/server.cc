@@ -18,6 +18,8 @@
 #include "garage/periodic.h"
 #include "model/lifecycle_worker.h"
 #include "model/store.h"
+#include "rpc/layout_manager.h"
+#include "rpc/local_net.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "web/web_server.h"
@@ -88,6 +90,19 @@ int run_server(const cli::options& opts) {
     admin_opts.admin_token = *token;
     admin_opts.metrics_token = cfg.admin.metrics_token;
     admin_opts.registry = registry;
+    // The cluster layout, stored in metadata_dir. Until the RPC network is
+    // wired here it runs over a transport that holds only this node.
+    layout::node_id self_id{};
+    hash256::from_hex((*store)->node_id(), self_id);
+    rpc::local_net solo_net(2);
+    rpc::layout_manager_options lo;
+    lo.metadata_dir = cfg.metadata_dir;
+    lo.initial.replication_factor = cfg.replication_factor;
+    auto layout = rpc::layout_manager::open(solo_net.add(self_id), std::move(lo));
+    if (!layout) return fail("cannot open the cluster layout: " + layout.error().message);
+    (*layout)->start();
+    LOG_INFO("cluster layout version {}", (*layout)->version());
+    admin_opts.layout = [lm = layout->get()] { return lm; };
     admin::admin_api admin(rt, **store, cfg, std::move(admin_opts));
 
     http::server_options s3_opts;

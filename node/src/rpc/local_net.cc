@@ -166,15 +166,18 @@ void local_net::impl::call(const node_id& from, const node_id& to, const std::st
   post(now + opts.timeout,
        [st, endpoint] { st->finish(error(errc::timeout, endpoint + ": timed out")); });
   post(now + d, [this, st, from, to, target, endpoint, d, body = std::move(body)]() mutable {
+    bool ok;
     {
       std::lock_guard lk(mu);
-      if (!reachable(from, to)) {
-        post(clock_type::now(), [st, to] {
-          st->finish(error(errc::unavailable, "peer " + layout::short_id(to) + " unreachable"));
-        });
-        return;
-      }
-      ++delivered[{to, endpoint}];
+      ok = reachable(from, to);
+      if (ok) ++delivered[{to, endpoint}];
+    }
+    if (!ok) {
+      // post() takes mu: never call it with mu held.
+      post(clock_type::now(), [st, to] {
+        st->finish(error(errc::unavailable, "peer " + layout::short_id(to) + " unreachable"));
+      });
+      return;
     }
     handler_fn h = target->handler(endpoint);
     result<std::string> r =

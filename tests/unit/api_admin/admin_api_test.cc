@@ -141,10 +141,10 @@ TEST_F(admin_api_test, v2_endpoints_need_the_admin_token) {
 
 TEST_F(admin_api_test, unimplemented_endpoints_still_need_the_token) {
   make_api();
-  fake_exchange anon("POST", "/v2/ApplyClusterLayout", "{}");
+  fake_exchange anon("POST", "/v2/LaunchRepairOperation", "{}");
   run(anon);
   EXPECT_EQ(anon.status, 401u);
-  fake_exchange ex("POST", "/v2/ApplyClusterLayout", "{}", "admin-secret");
+  fake_exchange ex("POST", "/v2/LaunchRepairOperation", "{}", "admin-secret");
   run(ex);
   EXPECT_EQ(ex.status, 501u);
   EXPECT_EQ(json::parse(ex.response)["code"], "NotImplemented");

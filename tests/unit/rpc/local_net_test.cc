@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <thread>
 
 namespace garage::rpc {
@@ -84,6 +85,24 @@ TEST(local_net, delay_applies_each_way_and_timeouts_fire) {
   auto r = a.call(nid(2), "echo", "", {priority::normal, 10ms});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, errc::timeout);
+}
+
+TEST(local_net, link_cut_while_a_request_is_on_the_wire_fails_the_call) {
+  // Regression: the delivery step used to post the failure with the net's
+  // lock held, and every thread of the net deadlocked.
+  local_net net;
+  auto& a = net.add(nid(1));
+  net.add(nid(2)).register_handler("echo", echo());
+  net.set_delay(nid(1), nid(2), 50ms);
+  std::promise<result<std::string>> p;
+  auto f = p.get_future();
+  a.call_async(nid(2), "echo", "x", {}, [&](result<std::string> r) { p.set_value(std::move(r)); });
+  net.cut(nid(1), nid(2));
+  ASSERT_EQ(f.wait_for(2s), std::future_status::ready);
+  auto r = f.get();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, errc::unavailable);
+  EXPECT_FALSE(a.peers().empty()) << "the net still answers";
 }
 
 TEST(quorum_call, returns_at_quorum_and_lets_the_slow_replica_finish) {

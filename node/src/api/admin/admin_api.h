@@ -10,6 +10,7 @@
 // calls run on the runtime's blocking pool.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,9 @@ class Registry;
 }
 namespace garage::model {
 class store;
+}
+namespace garage::rpc {
+class layout_manager;
 }
 
 namespace garage::admin {
@@ -38,6 +42,10 @@ struct admin_options {
   std::shared_ptr<prometheus::Registry> registry;
   // Largest request body accepted.
   size_t max_body_bytes = 1 << 20;
+  // The node's cluster layout (GetClusterLayout, UpdateClusterLayout, ...),
+  // looked up on each request (the composition root opens it once the RPC
+  // network runs). Empty, or returning null: those endpoints answer 503.
+  std::function<rpc::layout_manager*()> layout;
 };
 
 class admin_api {

@@ -5,6 +5,7 @@
 #include <sys/statvfs.h>
 
 #include "api/admin/handler_set.h"
+#include "api/admin/layout_handlers.h"
 
 namespace garage::admin {
 namespace {
@@ -75,7 +76,8 @@ api_result<reply> node_info(const node_facts& f, const get_node_info_request& r)
 
 }  // namespace
 
-api_result<reply> execute(model::store& s, const node_facts& facts, const admin_request& req) {
+api_result<reply> execute(model::store& s, const node_facts& facts, const admin_request& req,
+                          rpc::layout_manager* layout) {
   return std::visit(
       [&](const auto& r) -> api_result<reply> {
         using T = std::decay_t<decltype(r)>;
@@ -87,6 +89,10 @@ api_result<reply> execute(model::store& s, const node_facts& facts, const admin_
           return cluster_status(facts);
         } else if constexpr (std::is_same_v<T, get_node_info_request>) {
           return node_info(facts, r);
+        } else if constexpr (is_layout_request<T>) {
+          if (!layout)
+            return api_error{503, "ServiceUnavailable", "this node has no cluster layout service"};
+          return handle(*layout, r);
         } else if constexpr (std::is_same_v<T, unimplemented_request>) {
           return not_implemented(r.name +
                                  " is a Garage admin API v2 endpoint that this version "

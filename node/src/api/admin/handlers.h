@@ -15,6 +15,9 @@
 namespace garage::model {
 class store;
 }
+namespace garage::rpc {
+class layout_manager;
+}
 
 namespace garage::admin {
 
@@ -42,6 +45,8 @@ inline reply ok_reply(std::string body) {
   return r;
 }
 
-api_result<reply> execute(model::store& s, const node_facts& facts, const admin_request& req);
+// `layout` serves the cluster layout endpoints; without one they answer 503.
+api_result<reply> execute(model::store& s, const node_facts& facts, const admin_request& req,
+                          rpc::layout_manager* layout = nullptr);
 
 }  // namespace garage::admin

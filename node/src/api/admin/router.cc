@@ -41,18 +41,19 @@ constexpr std::array kRoutes = {
     route_entry{"DenyBucketKey", "POST", endpoint::deny_bucket_key, true},
     route_entry{"AddBucketAlias", "POST", endpoint::add_bucket_alias, true},
     route_entry{"RemoveBucketAlias", "POST", endpoint::remove_bucket_alias, true},
+    route_entry{"GetClusterLayout", "GET", endpoint::get_cluster_layout, false},
+    route_entry{"GetClusterLayoutHistory", "GET", endpoint::get_cluster_layout_history, false},
+    route_entry{"UpdateClusterLayout", "POST", endpoint::update_cluster_layout, true},
+    route_entry{"PreviewClusterLayoutChanges", "POST", endpoint::preview_cluster_layout_changes,
+                false},
+    route_entry{"ApplyClusterLayout", "POST", endpoint::apply_cluster_layout, true},
+    route_entry{"RevertClusterLayout", "POST", endpoint::revert_cluster_layout, false},
 };
 
 // Garage v2 endpoints not built here: known, so they answer 501, not 404.
-constexpr std::array<std::string_view, 28> kUnimplemented = {
+constexpr std::array<std::string_view, 22> kUnimplemented = {
     "GetClusterStatistics",
     "ConnectClusterNodes",
-    "GetClusterLayout",
-    "GetClusterLayoutHistory",
-    "UpdateClusterLayout",
-    "PreviewClusterLayoutChanges",
-    "ApplyClusterLayout",
-    "RevertClusterLayout",
     "ClusterLayoutSkipDeadNodes",
     "ListAdminTokens",
     "GetAdminTokenInfo",
@@ -203,6 +204,63 @@ api_result<admin_request> parse_alias_change(bool add, const json& body) {
     r.global_alias = std::move(**local);
   } else {
     r.global_alias = std::move(**global);
+  }
+  return admin_request(std::move(r));
+}
+
+// UpdateClusterLayout: {roles: [{id, zone, capacity, tags} | {id, remove: true}],
+// parameters: {zoneRedundancy: "maximum" | {atLeast: n}}}.
+api_result<admin_request> parse_update_layout(const json& body) {
+  update_cluster_layout_request r;
+  auto roles = body.find("roles");
+  if (roles != body.end() && !roles->is_null()) {
+    if (!roles->is_array()) return bad_request("field 'roles' must be an array");
+    for (const auto& item : *roles) {
+      if (!item.is_object()) return bad_request("each item of 'roles' must be an object");
+      layout_role_change c;
+      auto id = req_string(item, "id");
+      if (!id) return std::move(id).error();
+      c.id = std::move(*id);
+      auto remove = opt_bool(item, "remove");
+      if (!remove) return std::move(remove).error();
+      c.remove = *remove;
+      if (!c.remove) {
+        auto zone = req_string(item, "zone");
+        if (!zone) return std::move(zone).error();
+        c.zone = std::move(*zone);
+        auto cap = item.find("capacity");
+        if (cap != item.end() && !cap->is_null()) {
+          if (!cap->is_number_unsigned())
+            return bad_request("field 'capacity' must be a number of bytes or null (gateway)");
+          c.capacity = cap->get<uint64_t>();
+        }
+        auto tags = item.find("tags");
+        if (tags != item.end() && !tags->is_null()) {
+          if (!tags->is_array()) return bad_request("field 'tags' must be an array of strings");
+          for (const auto& t : *tags) {
+            if (!t.is_string()) return bad_request("field 'tags' must be an array of strings");
+            c.tags.push_back(t.get<std::string>());
+          }
+        }
+      }
+      r.roles.push_back(std::move(c));
+    }
+  }
+  auto params = opt_object(body, "parameters");
+  if (!params) return std::move(params).error();
+  if (*params) {
+    auto zr = (*params)->find("zoneRedundancy");
+    if (zr == (*params)->end() || zr->is_null())
+      return bad_request("missing field 'parameters.zoneRedundancy'");
+    if (zr->is_string() && zr->get<std::string>() == "maximum") {
+      r.zone_redundancy = 0;
+    } else if (zr->is_object() && zr->contains("atLeast") &&
+               (*zr)["atLeast"].is_number_unsigned() && (*zr)["atLeast"].get<uint64_t>() > 0 &&
+               (*zr)["atLeast"].get<uint64_t>() < 256) {
+      r.zone_redundancy = static_cast<uint32_t>((*zr)["atLeast"].get<uint64_t>());
+    } else {
+      return bad_request("'zoneRedundancy' must be \"maximum\" or {\"atLeast\": n} with n >= 1");
+    }
   }
   return admin_request(std::move(r));
 }
@@ -398,6 +456,24 @@ api_result<admin_request> parse_request(const route& r, std::string_view query,
       return parse_alias_change(true, body);
     case endpoint::remove_bucket_alias:
       return parse_alias_change(false, body);
+    case endpoint::get_cluster_layout:
+      return admin_request(get_cluster_layout_request{});
+    case endpoint::get_cluster_layout_history:
+      return admin_request(get_cluster_layout_history_request{});
+    case endpoint::update_cluster_layout:
+      return parse_update_layout(body);
+    case endpoint::preview_cluster_layout_changes:
+      return admin_request(preview_cluster_layout_changes_request{});
+    case endpoint::apply_cluster_layout: {
+      auto it = body.find("version");
+      if (it == body.end() || it->is_null())
+        return bad_request("missing field 'version' (the new layout version number)");
+      if (!it->is_number_unsigned())
+        return bad_request("field 'version' must be a non-negative integer");
+      return admin_request(apply_cluster_layout_request{it->get<uint64_t>()});
+    }
+    case endpoint::revert_cluster_layout:
+      return admin_request(revert_cluster_layout_request{});
     case endpoint::unimplemented:
       return admin_request(unimplemented_request{std::string(r.name)});
   }

@@ -10,10 +10,12 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "api/admin/admin_error.h"
 #include "model/permission.h"
@@ -44,6 +46,12 @@ enum class endpoint {
   deny_bucket_key,
   add_bucket_alias,
   remove_bucket_alias,
+  get_cluster_layout,
+  get_cluster_layout_history,
+  update_cluster_layout,
+  preview_cluster_layout_changes,
+  apply_cluster_layout,
+  revert_cluster_layout,
   unimplemented,
 };
 
@@ -134,6 +142,26 @@ struct bucket_alias_request {
   std::string global_alias;  // or, with access_key_id, the key's local alias
   std::optional<std::string> access_key_id;
 };
+// Cluster layout (docs/layout.md). Node ids are full hex ids.
+struct get_cluster_layout_request {};
+struct get_cluster_layout_history_request {};
+struct layout_role_change {
+  std::string id;
+  bool remove = false;  // {id, remove: true}; else the fields below
+  std::string zone;
+  std::optional<uint64_t> capacity;  // bytes; nullopt: a gateway
+  std::vector<std::string> tags;
+};
+struct update_cluster_layout_request {
+  std::vector<layout_role_change> roles;
+  // parameters.zoneRedundancy: 0 for "maximum", else {"atLeast": n}.
+  std::optional<uint32_t> zone_redundancy;
+};
+struct preview_cluster_layout_changes_request {};
+struct apply_cluster_layout_request {
+  uint64_t version = 0;
+};
+struct revert_cluster_layout_request {};
 struct unimplemented_request {
   std::string name;
 };
@@ -144,7 +172,10 @@ using admin_request =
                  get_key_info_request, create_key_request, import_key_request, update_key_request,
                  delete_key_request, list_buckets_request, get_bucket_info_request,
                  create_bucket_request, update_bucket_request, delete_bucket_request,
-                 bucket_key_perm_request, bucket_alias_request, unimplemented_request>;
+                 bucket_key_perm_request, bucket_alias_request, get_cluster_layout_request,
+                 get_cluster_layout_history_request, update_cluster_layout_request,
+                 preview_cluster_layout_changes_request, apply_cluster_layout_request,
+                 revert_cluster_layout_request, unimplemented_request>;
 
 // Reads the query parameters and, for endpoints with a body, the JSON body
 // (an empty body counts as {}). 400 InvalidRequest for bad JSON, a field of
