@@ -171,7 +171,7 @@ def test_cluster_endpoints(node):
     assert len(s["nodes"]) == 1
     n = s["nodes"][0]
     assert n["isUp"] is True
-    assert n["addr"] == f"127.0.0.1:{node.s3_port}"
+    assert n["addr"] == f"127.0.0.1:{node.rpc_port}"  # the RPC address, as in Garage
     assert n["garageVersion"]
     info = node.admin("GET", "/v2/GetNodeInfo", params={"node": "self"})
     assert list(info["success"]) == [n["id"]]
@@ -251,7 +251,8 @@ def test_non_empty_bucket_is_409_and_counts_show_in_info(node):
 def test_status(node):
     out = ok(node, "status")
     assert "Cluster health: healthy" in out
-    assert f"127.0.0.1:{node.s3_port}" in out
+    assert f"127.0.0.1:{node.rpc_port}" in out  # the node's RPC address, as in Garage
+    assert "connected" in out
     st = ok_json(node, "status")
     assert st["nodes"][0]["isUp"] is True
 

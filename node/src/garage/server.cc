@@ -1,11 +1,14 @@
 #include "garage/server.h"
 
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "api/admin/admin_api.h"
@@ -19,7 +22,8 @@
 #include "model/lifecycle_worker.h"
 #include "model/store.h"
 #include "rpc/layout_manager.h"
-#include "rpc/local_net.h"
+#include "rpc/network.h"
+#include "rpc/wire.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "web/web_server.h"
@@ -46,6 +50,122 @@ std::string listening_on(const std::string& bind_addr, uint16_t port) {
   if (!hp) return bind_addr;
   bool v6 = hp->host.find(':') != std::string::npos;
   return (v6 ? "[" + hp->host + "]" : hp->host) + ":" + std::to_string(port);
+}
+
+result<std::unique_ptr<rpc::network>> make_network(const config& cfg, bool is_default,
+                                                   const std::string& bind_override = {}) {
+  auto secret = cli::resolve_rpc_secret(cfg, is_default);
+  if (!secret) return std::move(secret).error();
+  rpc::network_options o;
+  o.metadata_dir = cfg.metadata_dir;
+  o.bind_addr = bind_override.empty() ? cfg.rpc_bind_addr : bind_override;
+  o.public_addr = cfg.rpc_public_addr;
+  o.secret = std::move(*secret);
+  o.bootstrap_peers = cfg.bootstrap_peers;
+  auto n = rpc::network::create(std::move(o));
+  if (!n) return error(n.error().code, "rpc: " + n.error().message);
+  return n;
+}
+
+// Starts the network; with the built-in configuration a busy RPC port falls
+// back to a free one (a node alone does not need a fixed one).
+result<void> start_network(std::unique_ptr<rpc::network>& net, const config& cfg, bool is_default) {
+  auto r = net->start();
+  if (!r && is_default) {
+    LOG_WARN("{}; RPC uses a free port instead", r.error().message);
+    auto again = make_network(cfg, is_default, "127.0.0.1:0");
+    if (!again) return std::move(again).error();
+    // Same key, so the same id: the admin API's view stays true.
+    net->stop();
+    net = std::move(*again);
+    r = net->start();
+  }
+  if (!r) return r;
+  LOG_INFO("RPC listening on {} as node {}", listening_on(cfg.rpc_bind_addr, net->port()),
+           net->full_address());
+  return ok();
+}
+
+// RPC counters per peer and the membership on /metrics, refreshed from the
+// network's snapshot (rpc::network::metrics, peers) by a periodic thread.
+class rpc_metrics {
+ public:
+  explicit rpc_metrics(prometheus::Registry& r)
+      : calls_(
+            gauge(r, "garage_rpc_peer_calls", "RPC calls made to a peer since start (ok or not)")),
+        errors_(gauge(r, "garage_rpc_peer_errors",
+                      "RPC calls to a peer that failed, timeouts included")),
+        timeouts_(gauge(r, "garage_rpc_peer_timeouts", "RPC calls to a peer that timed out")),
+        latency_(gauge(r, "garage_rpc_peer_latency_seconds_sum",
+                       "Sum of the durations of the RPC calls made to a peer")),
+        rtt_(gauge(r, "garage_rpc_peer_rtt_seconds",
+                   "Smoothed ping round trip to a connected peer")),
+        up_(gauge(r, "garage_rpc_peer_up", "1 if the peer is connected and answers pings, else 0")),
+        known_(gauge(r, "garage_cluster_known_nodes", "Nodes this node knows, itself included")
+                   .Add({})),
+        connected_(gauge(r, "garage_cluster_connected_nodes",
+                         "Nodes this node is connected to, itself included")
+                       .Add({})) {}
+
+  void refresh(const rpc::network& net) {
+    for (const auto& m : net.metrics()) {
+      std::map<std::string, std::string> l{{"peer", layout::short_id(m.id)}};
+      calls_.Add(l).Set(static_cast<double>(m.calls));
+      errors_.Add(l).Set(static_cast<double>(m.errors));
+      timeouts_.Add(l).Set(static_cast<double>(m.timeouts));
+      latency_.Add(l).Set(static_cast<double>(m.latency_us_sum) / 1e6);
+    }
+    double connected = 1;
+    auto peers = net.peers();
+    for (const auto& p : peers) {
+      std::map<std::string, std::string> l{{"peer", layout::short_id(p.id)}};
+      up_.Add(l).Set(p.connected ? 1 : 0);
+      if (p.connected) connected++;
+      if (p.rtt) rtt_.Add(l).Set(static_cast<double>(p.rtt->count()) / 1e6);
+    }
+    known_.Set(static_cast<double>(peers.size() + 1));
+    connected_.Set(connected);
+  }
+
+ private:
+  static prometheus::Family<prometheus::Gauge>& gauge(prometheus::Registry& r, const char* name,
+                                                      const char* help) {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(r);
+  }
+  prometheus::Family<prometheus::Gauge>& calls_;
+  prometheus::Family<prometheus::Gauge>& errors_;
+  prometheus::Family<prometheus::Gauge>& timeouts_;
+  prometheus::Family<prometheus::Gauge>& latency_;
+  prometheus::Family<prometheus::Gauge>& rtt_;
+  prometheus::Family<prometheus::Gauge>& up_;
+  prometheus::Gauge& known_;
+  prometheus::Gauge& connected_;
+};
+
+// The admin API's view of the membership, through `holder` (which
+// start_network may replace). rpc_public_addr is filled once started.
+std::shared_ptr<admin::cluster_view> cluster_view_of(std::unique_ptr<rpc::network>& holder) {
+  auto v = std::make_shared<admin::cluster_view>();
+  auto* net = &holder;
+  v->self_id = holder->self().hex();
+  v->peers = [net] {
+    std::vector<admin::cluster_peer> out;
+    for (const auto& p : (*net)->peers()) {
+      admin::cluster_peer c;
+      c.id = p.id.hex();
+      c.addr = p.addr;
+      c.is_up = p.connected;
+      if (p.rtt) c.rtt_ms = static_cast<double>(p.rtt->count()) / 1000.0;
+      out.push_back(std::move(c));
+    }
+    return out;
+  };
+  v->connect = [net](const std::string& node) -> result<void> {
+    auto e = rpc::wire::parse_peer_address(node);
+    if (!e) return e.error();
+    return (*net)->connect(e->id, e->addr);
+  };
+  return v;
 }
 
 }  // namespace
@@ -90,19 +210,17 @@ int run_server(const cli::options& opts) {
     admin_opts.admin_token = *token;
     admin_opts.metrics_token = cfg.admin.metrics_token;
     admin_opts.registry = registry;
-    // The cluster layout, stored in metadata_dir. Until the RPC network is
-    // wired here it runs over a transport that holds only this node.
-    layout::node_id self_id{};
-    hash256::from_hex((*store)->node_id(), self_id);
-    rpc::local_net solo_net(2);
-    rpc::layout_manager_options lo;
-    lo.metadata_dir = cfg.metadata_dir;
-    lo.initial.replication_factor = cfg.replication_factor;
-    auto layout = rpc::layout_manager::open(solo_net.add(self_id), std::move(lo));
-    if (!layout) return fail("cannot open the cluster layout: " + layout.error().message);
-    (*layout)->start();
-    LOG_INFO("cluster layout version {}", (*layout)->version());
-    admin_opts.layout = [lm = layout->get()] { return lm; };
+    // RPC between nodes: created now (it loads the node key), started once
+    // the HTTP ports are bound.
+    auto net = make_network(cfg, src->is_default);
+    if (!net) return fail(net.error().message);
+    auto cluster = cluster_view_of(*net);
+    // The cluster layout, stored in metadata_dir and kept in step with the
+    // peers over the network: opened once the network runs (start_network may
+    // replace it), before the admin API serves anything.
+    std::unique_ptr<rpc::layout_manager> layout;
+    admin_opts.layout = [&layout] { return layout.get(); };
+    admin_opts.cluster = cluster;
     admin::admin_api admin(rt, **store, cfg, std::move(admin_opts));
 
     http::server_options s3_opts;
@@ -129,6 +247,21 @@ int run_server(const cli::options& opts) {
 
     if (auto r = s3_server.listen(cfg.s3_api.api_bind_addr); !r) return fail(r.error().message);
     if (auto r = admin_server.listen(cfg.admin.api_bind_addr); !r) return fail(r.error().message);
+    if (auto r = start_network(*net, cfg, src->is_default); !r) return fail(r.error().message);
+    cluster->rpc_public_addr = (*net)->public_addr();
+    rpc_metrics rpc_gauges(*registry);
+    periodic rpc_refresh(std::chrono::seconds(5), [&] { rpc_gauges.refresh(**net); });
+    {
+      rpc::layout_manager_options lo;
+      lo.metadata_dir = cfg.metadata_dir;
+      lo.initial.replication_factor = cfg.replication_factor;
+      lo.rpc_timeout = std::chrono::seconds(5);
+      auto lm = rpc::layout_manager::open(**net, std::move(lo));
+      if (!lm) return fail("cannot open the cluster layout: " + lm.error().message);
+      layout = std::move(*lm);
+      layout->start();
+      LOG_INFO("cluster layout version {}", layout->version());
+    }
     s3_server.start();
     admin_server.start();
     if (web_server) {
@@ -184,6 +317,9 @@ int run_server(const cli::options& opts) {
     });
     rt.run();
     rt.join();
+    rpc_refresh.stop();
+    if (layout) layout->stop();  // its sync thread calls peers: before the network stops
+    (*net)->stop();
     lifecycle.stop();
     maintenance.stop();
   }

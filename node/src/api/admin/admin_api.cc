@@ -27,6 +27,8 @@ struct admin_api::rep {
     facts.admin_addr = c.admin.api_bind_addr;
     facts.metadata_dir = c.metadata_dir;
     facts.data_dir = c.data_dir;
+    facts.cluster = opts.cluster;
+    if (facts.cluster && !facts.cluster->self_id.empty()) facts.node_id = facts.cluster->self_id;
     char host[256] = {};
     if (::gethostname(host, sizeof host - 1) == 0) facts.hostname = host;
   }

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "api/admin/cluster_view.h"
 #include "api/common/exchange.h"
 #include "api/common/runtime.h"
 #include "util/config.h"
@@ -42,6 +43,9 @@ struct admin_options {
   std::shared_ptr<prometheus::Registry> registry;
   // Largest request body accepted.
   size_t max_body_bytes = 1 << 20;
+  // The cluster's membership (GetClusterStatus, GetNodeInfo,
+  // ConnectClusterNodes). Null: this node alone, ConnectClusterNodes 503.
+  std::shared_ptr<const cluster_view> cluster;
   // The node's cluster layout (GetClusterLayout, UpdateClusterLayout, ...),
   // looked up on each request (the composition root opens it once the RPC
   // network runs). Empty, or returning null: those endpoints answer 503.

@@ -22,11 +22,20 @@ ojson free_space_json(const std::string& dir) {
   return j;
 }
 
-api_result<reply> cluster_health() {
+// Node counts come from the RPC network; storage and partitions still
+// describe this node alone (the layout is not consulted here yet).
+api_result<reply> cluster_health(const node_facts& f) {
+  int known = 1, connected = 1;
+  if (f.cluster && f.cluster->peers) {
+    for (const auto& p : f.cluster->peers()) {
+      known++;
+      if (p.is_up) connected++;
+    }
+  }
   ojson j;
   j["status"] = "healthy";
-  j["knownNodes"] = 1;
-  j["connectedNodes"] = 1;
+  j["knownNodes"] = known;
+  j["connectedNodes"] = connected;
   j["storageNodes"] = 1;
   j["storageNodesOk"] = 1;
   j["partitions"] = kPartitions;
@@ -39,7 +48,7 @@ api_result<reply> cluster_status(const node_facts& f) {
   ojson node;
   node["id"] = f.node_id;
   node["garageVersion"] = f.version;
-  node["addr"] = f.s3_addr;
+  node["addr"] = f.cluster ? f.cluster->rpc_public_addr : f.s3_addr;
   node["hostname"] = f.hostname;
   node["isUp"] = true;
   node["lastSeenSecsAgo"] = nullptr;
@@ -48,10 +57,48 @@ api_result<reply> cluster_status(const node_facts& f) {
   node["draining"] = false;
   node["dataPartition"] = free_space_json(f.data_dir);
   node["metadataPartition"] = free_space_json(f.metadata_dir);
+  ojson nodes = ojson::array({std::move(node)});
+  // The other nodes this one knows, as the RPC network sees them.
+  if (f.cluster && f.cluster->peers) {
+    for (const auto& p : f.cluster->peers()) {
+      ojson n;
+      n["id"] = p.id;
+      n["garageVersion"] = nullptr;
+      n["addr"] = p.addr;
+      n["hostname"] = nullptr;
+      n["isUp"] = p.is_up;
+      n["lastSeenSecsAgo"] = nullptr;
+      n["role"] = nullptr;
+      n["draining"] = false;
+      n["dataPartition"] = nullptr;
+      n["metadataPartition"] = nullptr;
+      if (p.rtt_ms) n["rttMs"] = *p.rtt_ms;
+      nodes.push_back(std::move(n));
+    }
+  }
   ojson j;
   j["layoutVersion"] = 1;
-  j["nodes"] = ojson::array({std::move(node)});
+  j["nodes"] = std::move(nodes);
   return ok_reply(to_body(j));
+}
+
+// Garage v2 shape: one {success, error} per node asked, in order.
+api_result<reply> connect_nodes(const node_facts& f, const connect_cluster_nodes_request& r) {
+  if (!f.cluster || !f.cluster->connect)
+    return api_error{503, "ServiceUnavailable", "this node has no RPC network"};
+  ojson out = ojson::array();
+  for (const auto& n : r.nodes) {
+    auto res = f.cluster->connect(n);
+    ojson item;
+    item["success"] = res.has_value();
+    if (res) {
+      item["error"] = nullptr;
+    } else {
+      item["error"] = res.error().message;
+    }
+    out.push_back(std::move(item));
+  }
+  return ok_reply(to_body(out));
 }
 
 api_result<reply> node_info(const node_facts& f, const get_node_info_request& r) {
@@ -84,11 +131,13 @@ api_result<reply> execute(model::store& s, const node_facts& facts, const admin_
         if constexpr (std::is_same_v<T, health_request> || std::is_same_v<T, metrics_request>) {
           return internal_error("health and metrics are answered by the HTTP front end");
         } else if constexpr (std::is_same_v<T, get_cluster_health_request>) {
-          return cluster_health();
+          return cluster_health(facts);
         } else if constexpr (std::is_same_v<T, get_cluster_status_request>) {
           return cluster_status(facts);
         } else if constexpr (std::is_same_v<T, get_node_info_request>) {
           return node_info(facts, r);
+        } else if constexpr (std::is_same_v<T, connect_cluster_nodes_request>) {
+          return connect_nodes(facts, r);
         } else if constexpr (is_layout_request<T>) {
           if (!layout)
             return api_error{503, "ServiceUnavailable", "this node has no cluster layout service"};

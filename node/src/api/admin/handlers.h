@@ -6,10 +6,12 @@
 // by the front end itself and are not handled here.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 
 #include "api/admin/admin_error.h"
+#include "api/admin/cluster_view.h"
 #include "api/admin/router.h"
 
 namespace garage::model {
@@ -30,6 +32,7 @@ struct node_facts {
   std::string hostname;
   std::string metadata_dir;
   std::string data_dir;
+  std::shared_ptr<const cluster_view> cluster;  // may be null
 };
 
 struct reply {

@@ -48,12 +48,12 @@ constexpr std::array kRoutes = {
                 false},
     route_entry{"ApplyClusterLayout", "POST", endpoint::apply_cluster_layout, true},
     route_entry{"RevertClusterLayout", "POST", endpoint::revert_cluster_layout, false},
+    route_entry{"ConnectClusterNodes", "POST", endpoint::connect_cluster_nodes, true},
 };
 
 // Garage v2 endpoints not built here: known, so they answer 501, not 404.
-constexpr std::array<std::string_view, 22> kUnimplemented = {
+constexpr std::array<std::string_view, 21> kUnimplemented = {
     "GetClusterStatistics",
-    "ConnectClusterNodes",
     "ClusterLayoutSkipDeadNodes",
     "ListAdminTokens",
     "GetAdminTokenInfo",
@@ -303,7 +303,7 @@ api_result<admin_request> parse_request(const route& r, std::string_view query,
                                         std::string_view body_text) {
   query_params q{http::parse_query(query)};
   json body = json::object();
-  if (r.reads_body) {
+  if (r.reads_body && r.ep != endpoint::connect_cluster_nodes) {  // that one is an array
     auto parsed = parse_body(body_text);
     if (!parsed) return std::move(parsed).error();
     body = std::move(*parsed);
@@ -474,6 +474,18 @@ api_result<admin_request> parse_request(const route& r, std::string_view query,
     }
     case endpoint::revert_cluster_layout:
       return admin_request(revert_cluster_layout_request{});
+    case endpoint::connect_cluster_nodes: {
+      json list = json::parse(body_text, nullptr, /*allow_exceptions=*/false);
+      if (list.is_discarded() || !list.is_array())
+        return bad_request("the request body must be a JSON array of \"<node id>@<host:port>\"");
+      connect_cluster_nodes_request c;
+      for (const auto& item : list) {
+        if (!item.is_string())
+          return bad_request("each node must be a string <node id>@<host:port>");
+        c.nodes.push_back(item.get<std::string>());
+      }
+      return admin_request(std::move(c));
+    }
     case endpoint::unimplemented:
       return admin_request(unimplemented_request{std::string(r.name)});
   }

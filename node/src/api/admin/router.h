@@ -10,7 +10,6 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,6 +50,7 @@ enum class endpoint {
   update_cluster_layout,
   preview_cluster_layout_changes,
   apply_cluster_layout,
+  connect_cluster_nodes,
   revert_cluster_layout,
   unimplemented,
 };
@@ -161,21 +161,24 @@ struct preview_cluster_layout_changes_request {};
 struct apply_cluster_layout_request {
   uint64_t version = 0;
 };
+// ConnectClusterNodes: a JSON array of "<node id>@<host:port>".
+struct connect_cluster_nodes_request {
+  std::vector<std::string> nodes;
+};
 struct revert_cluster_layout_request {};
 struct unimplemented_request {
   std::string name;
 };
 
-using admin_request =
-    std::variant<health_request, metrics_request, get_cluster_health_request,
-                 get_cluster_status_request, get_node_info_request, list_keys_request,
-                 get_key_info_request, create_key_request, import_key_request, update_key_request,
-                 delete_key_request, list_buckets_request, get_bucket_info_request,
-                 create_bucket_request, update_bucket_request, delete_bucket_request,
-                 bucket_key_perm_request, bucket_alias_request, get_cluster_layout_request,
-                 get_cluster_layout_history_request, update_cluster_layout_request,
-                 preview_cluster_layout_changes_request, apply_cluster_layout_request,
-                 revert_cluster_layout_request, unimplemented_request>;
+using admin_request = std::variant<
+    health_request, metrics_request, get_cluster_health_request, get_cluster_status_request,
+    get_node_info_request, list_keys_request, get_key_info_request, create_key_request,
+    import_key_request, update_key_request, delete_key_request, list_buckets_request,
+    get_bucket_info_request, create_bucket_request, update_bucket_request, delete_bucket_request,
+    bucket_key_perm_request, bucket_alias_request, get_cluster_layout_request,
+    get_cluster_layout_history_request, update_cluster_layout_request,
+    preview_cluster_layout_changes_request, apply_cluster_layout_request,
+    revert_cluster_layout_request, connect_cluster_nodes_request, unimplemented_request>;
 
 // Reads the query parameters and, for endpoints with a body, the JSON body
 // (an empty body counts as {}). 400 InvalidRequest for bad JSON, a field of
