@@ -75,7 +75,8 @@ std::vector<std::pair<part_key, part_info>> latest_parts(const version& v) {
 
 result<std::string> complete_multipart(store& s, std::string_view bucket_id, std::string_view key,
                                        std::string_view upload_id,
-                                       const std::vector<part_key>& chosen, object_meta meta) {
+                                       const std::vector<part_key>& chosen, object_meta meta,
+                                       const write_precondition& pre) {
   auto tx = s.db().begin();
   GARAGE_ASSIGN_OR_RETURN(auto up, load_upload(s, tx.get(), bucket_id, key, upload_id));
   version final_version;
@@ -83,10 +84,12 @@ result<std::string> complete_multipart(store& s, std::string_view bucket_id, std
   final_version.bucket_id = std::string(bucket_id);
   final_version.key = std::string(key);
   for (const auto& part : chosen) {
-    if (!up.blocks.parts.count(part)) {
+    auto info = up.blocks.parts.find(part);
+    if (info == up.blocks.parts.end()) {
       return error(errc::invalid_argument,
                    fmt::format("part {} was not uploaded", part.part_number));
     }
+    final_version.parts.emplace(part_key{part.part_number, 0}, info->second);
     for (const auto& [loc, b] : up.blocks.blocks) {
       if (loc.part_number == part.part_number && loc.attempt == part.attempt) {
         final_version.blocks.emplace(block_location{part.part_number, 0, loc.offset}, b);
@@ -96,6 +99,7 @@ result<std::string> complete_multipart(store& s, std::string_view bucket_id, std
   GARAGE_TRY(s.versions().insert(*tx, final_version));
 
   GARAGE_ASSIGN_OR_RETURN(auto existing, s.objects().get(*tx, bucket_id, key));
+  GARAGE_TRY(check_precondition(existing, pre));
   object o;
   o.bucket_id = std::string(bucket_id);
   o.key = std::string(key);

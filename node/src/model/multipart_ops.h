@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "model/object.h"
+#include "model/object_ops.h"
 #include "model/version.h"
 #include "util/result.h"
 
@@ -44,11 +45,14 @@ std::vector<std::pair<part_key, part_info>> latest_parts(const version& v);
 result<std::vector<object>> objects_with_uploads(store& s, std::string_view bucket_id,
                                                  std::string_view start, size_t limit);
 
-// Makes the object the concatenation of the given attempts, in order.
+// Makes the object the concatenation of the given attempts, in order; the new
+// version keeps the chosen parts' info (ETag, size, checksum) under attempt 0.
 // not_found when the upload is gone (aborted), invalid_argument when an
-// attempt is unknown. Returns the new version's id.
+// attempt is unknown, and the errors of check_precondition (object_ops.h)
+// for `pre`. Returns the new version's id.
 result<std::string> complete_multipart(store& s, std::string_view bucket_id, std::string_view key,
                                        std::string_view upload_id,
-                                       const std::vector<part_key>& chosen, object_meta meta);
+                                       const std::vector<part_key>& chosen, object_meta meta,
+                                       const write_precondition& pre = {});
 
 }  // namespace garage::model

@@ -9,7 +9,9 @@ namespace garage::model {
 
 namespace {
 
-constexpr uint8_t kObjectFormat = 1;
+// 1: no encryption field; 2: adds meta.sse_c_key_md5 after the headers;
+// 3: adds meta.checksum, meta.tags and meta.tags_timestamp after it.
+constexpr uint8_t kObjectFormat = 3;
 
 bool version_less(const object_version& a, const object_version& b) {
   return std::tie(a.timestamp, a.id) < std::tie(b.timestamp, b.id);
@@ -24,10 +26,42 @@ void merge_version(object_version& mine, const object_version& theirs) {
     return;
   }
   if (theirs.state < mine.state) return;
+  // Tags change after completion (PutObjectTagging): they merge on their own,
+  // last writer wins, whichever side the rest of the version comes from.
+  auto tags = [](const object_version& v) { return std::tie(v.meta.tags_timestamp, v.meta.tags); };
+  bool their_tags = tags(mine) < tags(theirs);
+  header_list newest_tags = their_tags ? theirs.meta.tags : mine.meta.tags;
+  uint64_t newest_tags_ts = their_tags ? theirs.meta.tags_timestamp : mine.meta.tags_timestamp;
   auto key = [](const object_version& v) {
-    return std::tie(v.data, v.meta.size, v.meta.etag, v.meta.headers, v.inline_data, v.multipart);
+    return std::tie(v.data, v.meta.size, v.meta.etag, v.meta.headers, v.meta.sse_c_key_md5,
+                    v.meta.checksum, v.inline_data, v.multipart);
   };
   if (key(mine) < key(theirs)) mine = theirs;
+  mine.meta.tags = std::move(newest_tags);
+  mine.meta.tags_timestamp = newest_tags_ts;
+}
+
+void encode_checksum(encoder& e, const std::optional<object_checksum>& c) {
+  if (!c) {
+    e.u8(0);
+    return;
+  }
+  e.u8(static_cast<uint8_t>(c->algorithm));
+  e.boolean(c->composite);
+  e.varint(c->part_count);
+  e.bytes(c->value);
+}
+
+std::optional<object_checksum> decode_checksum(decoder& d) {
+  uint8_t a = d.u8();
+  if (a == 0) return std::nullopt;
+  if (a > static_cast<uint8_t>(checksum_algorithm::sha256)) d.fail();
+  object_checksum c;
+  c.algorithm = static_cast<checksum_algorithm>(a);
+  c.composite = d.boolean();
+  c.part_count = static_cast<uint32_t>(d.varint());
+  c.value = d.bytes();
+  return c;
 }
 
 void encode_headers(encoder& e, const header_list& h) {
@@ -114,6 +148,10 @@ std::string object::encode() const {
     e.varint(v.meta.size);
     e.bytes(v.meta.etag);
     encode_headers(e, v.meta.headers);
+    e.bytes(v.meta.sse_c_key_md5);
+    encode_checksum(e, v.meta.checksum);
+    encode_headers(e, v.meta.tags);
+    e.u64be(v.meta.tags_timestamp);
     e.bytes(v.inline_data);
   }
   return e.take();
@@ -121,7 +159,10 @@ std::string object::encode() const {
 
 result<object> object::decode(std::string_view bytes) {
   decoder d(bytes);
-  if (d.u8() != kObjectFormat) return error(errc::corrupted, "object entry: unknown format");
+  uint8_t format = d.u8();
+  if (format < 1 || format > kObjectFormat) {
+    return error(errc::corrupted, "object entry: unknown format");
+  }
   object o;
   o.bucket_id = d.bytes();
   o.key = d.bytes();
@@ -140,6 +181,12 @@ result<object> object::decode(std::string_view bytes) {
     v.meta.size = d.varint();
     v.meta.etag = d.bytes();
     v.meta.headers = decode_headers(d);
+    if (format >= 2) v.meta.sse_c_key_md5 = d.bytes();
+    if (format >= 3) {
+      v.meta.checksum = decode_checksum(d);
+      v.meta.tags = decode_headers(d);
+      v.meta.tags_timestamp = d.u64be();
+    }
     v.inline_data = d.bytes();
     o.versions.push_back(std::move(v));
   }

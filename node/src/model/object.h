@@ -21,17 +21,40 @@
 #include <utility>
 #include <vector>
 
+#include "util/checksum.h"
 #include "util/result.h"
 
 namespace garage::model {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
+// An S3 additional checksum of an object or part.
+struct object_checksum {
+  checksum_algorithm algorithm = checksum_algorithm::crc32;
+  // Multipart COMPOSITE: the checksum of the parts' raw checksums, shown with
+  // "-<part_count>"; otherwise (FULL_OBJECT) the checksum of the whole data.
+  bool composite = false;
+  uint32_t part_count = 0;
+  std::string value;  // raw bytes (base64 on the wire)
+  bool operator==(const object_checksum&) const = default;
+  auto operator<=>(const object_checksum&) const = default;
+};
+
 // What GET and HEAD return besides the bytes.
 struct object_meta {
   uint64_t size = 0;
   std::string etag;     // without quotes
   header_list headers;  // content-type, cache-control, x-amz-meta-*, ... (lower-case names)
+  // SSE-C: the raw 16-byte MD5 of the customer key the data (blocks or inline
+  // bytes) is encrypted with; empty when stored in plain. Never the key itself.
+  std::string sse_c_key_md5{};
+  // The additional checksum (x-amz-checksum-*), when the client gave one or an
+  // upload was started with an algorithm (then value is empty until complete).
+  std::optional<object_checksum> checksum{};
+  // Object tags (x-amz-tagging, PutObjectTagging): last writer wins by
+  // tags_timestamp, independently of the rest of the version (see merge).
+  header_list tags{};
+  uint64_t tags_timestamp = 0;
   bool operator==(const object_meta&) const = default;
 };
 

@@ -28,9 +28,10 @@ object single(std::string_view bucket_id, std::string_view key, object_version v
 // Inserts a new version with a fresh timestamp, reading the entry in the same
 // transaction so the timestamp is after every version already there.
 result<std::string> insert_new_version(store& s, std::string_view bucket_id, std::string_view key,
-                                       object_version v) {
+                                       object_version v, const write_precondition& pre) {
   auto tx = s.db().begin();
   GARAGE_ASSIGN_OR_RETURN(auto existing, s.objects().get(*tx, bucket_id, key));
+  GARAGE_TRY(check_precondition(existing, pre));
   v.timestamp = next_version_timestamp(existing);
   std::string id = v.id;
   GARAGE_TRY(s.objects().insert(*tx, single(bucket_id, key, std::move(v))));
@@ -51,24 +52,46 @@ result<version> get_version(store& s, std::string_view version_id) {
   return std::move(*v);
 }
 
+result<void> check_precondition(const std::optional<object>& existing,
+                                const write_precondition& pre) {
+  const object_version* cur = existing ? existing->current() : nullptr;
+  if (pre.if_none_match_any && cur) {
+    return error(errc::already_exists, "If-None-Match: the object exists");
+  }
+  if (pre.if_match) {
+    if (!cur) return error(errc::not_found, std::string(kIfMatchNoObject));
+    if (*pre.if_match != "*" && *pre.if_match != cur->meta.etag) {
+      return error(errc::already_exists, "If-Match: the ETag differs");
+    }
+  }
+  return ok();
+}
+
 result<std::string> put_inline(store& s, std::string_view bucket_id, std::string_view key,
-                               object_meta meta, std::string data) {
+                               object_meta meta, std::string data, const write_precondition& pre) {
   object_version v;
   v.id = new_version_id();
   v.state = version_state::complete;
   v.data = version_data::inline_bytes;
   v.meta = std::move(meta);
   v.inline_data = std::move(data);
-  return insert_new_version(s, bucket_id, key, std::move(v));
+  return insert_new_version(s, bucket_id, key, std::move(v), pre);
 }
 
 result<std::string> begin_upload(store& s, std::string_view bucket_id, std::string_view key,
                                  bool multipart, header_list headers) {
+  object_meta initial;
+  initial.headers = std::move(headers);
+  return begin_upload(s, bucket_id, key, multipart, std::move(initial));
+}
+
+result<std::string> begin_upload(store& s, std::string_view bucket_id, std::string_view key,
+                                 bool multipart, object_meta initial) {
   object_version v;
   v.id = new_version_id();
   v.state = version_state::uploading;
   v.multipart = multipart;
-  v.meta.headers = std::move(headers);
+  v.meta = std::move(initial);
   auto tx = s.db().begin();
   GARAGE_ASSIGN_OR_RETURN(auto existing, s.objects().get(*tx, bucket_id, key));
   v.timestamp = next_version_timestamp(existing);
@@ -101,9 +124,11 @@ result<void> add_block(store& s, std::string_view version_id, std::string_view b
 }
 
 result<void> complete_upload(store& s, std::string_view bucket_id, std::string_view key,
-                             std::string_view version_id, object_meta meta) {
+                             std::string_view version_id, object_meta meta,
+                             const write_precondition& pre) {
   auto tx = s.db().begin();
   GARAGE_ASSIGN_OR_RETURN(auto existing, s.objects().get(*tx, bucket_id, key));
+  GARAGE_TRY(check_precondition(existing, pre));
   const object_version* cur = existing ? existing->find(version_id) : nullptr;
   // Gone from the entry: a newer version completed meanwhile, which replaces
   // this one anyway (last writer wins), and the hook has released its blocks.
@@ -155,6 +180,20 @@ result<bool> delete_object(store& s, std::string_view bucket_id, std::string_vie
   GARAGE_TRY(s.objects().insert(*tx, single(bucket_id, key, std::move(v))));
   GARAGE_TRY(tx->commit());
   return true;
+}
+
+result<void> set_object_tags(store& s, std::string_view bucket_id, std::string_view key,
+                             header_list tags) {
+  auto tx = s.db().begin();
+  GARAGE_ASSIGN_OR_RETURN(auto existing, s.objects().get(*tx, bucket_id, key));
+  const object_version* cur = existing ? existing->current() : nullptr;
+  if (!cur) return error(errc::not_found, "no such object");
+  object_version v = *cur;
+  v.meta.tags = std::move(tags);
+  // After the tags it replaces, and after now so that a later write wins.
+  v.meta.tags_timestamp = next_timestamp(std::max(cur->meta.tags_timestamp, cur->timestamp));
+  GARAGE_TRY(s.objects().insert(*tx, single(bucket_id, key, std::move(v))));
+  return tx->commit();
 }
 
 result<std::vector<object>> list_objects(store& s, std::string_view bucket_id,

@@ -28,26 +28,51 @@ result<std::optional<object>> get_object(store& s, std::string_view bucket_id,
                                          std::string_view key);
 result<version> get_version(store& s, std::string_view version_id);
 
+// A conditional write (If-None-Match / If-Match on PutObject and
+// CompleteMultipartUpload), checked in the transaction that commits the write,
+// so that of two conditional creates of one key at most one succeeds.
+// Failures: already_exists (the precondition does not hold: S3's 412), and
+// not_found with message kIfMatchNoObject (If-Match and no object: 404).
+struct write_precondition {
+  bool if_none_match_any = false;       // If-None-Match: *
+  std::optional<std::string> if_match;  // If-Match: the ETag (unquoted) or "*"
+  bool any() const { return if_none_match_any || if_match.has_value(); }
+};
+inline constexpr std::string_view kIfMatchNoObject = "If-Match: there is no such object";
+// Checks `pre` against the object as it is (nullopt: no entry).
+result<void> check_precondition(const std::optional<object>& existing,
+                                const write_precondition& pre);
+
 // Stores a small object inline in the object entry. Returns the version id.
 result<std::string> put_inline(store& s, std::string_view bucket_id, std::string_view key,
-                               object_meta meta, std::string data);
+                               object_meta meta, std::string data,
+                               const write_precondition& pre = {});
 
 // Starts a block-backed upload. For a multipart upload (the returned version
 // id is its upload id), `headers` are kept for the completed object.
 result<std::string> begin_upload(store& s, std::string_view bucket_id, std::string_view key,
                                  bool multipart, header_list headers = {});
+// The same, keeping a whole initial meta (headers, tags, checksum algorithm).
+result<std::string> begin_upload(store& s, std::string_view bucket_id, std::string_view key,
+                                 bool multipart, object_meta initial);
 result<void> add_block(store& s, std::string_view version_id, std::string_view bucket_id,
                        std::string_view key, block_location loc, version_block block);
 // conflict when the upload was aborted meanwhile (by upload_timeout_secs).
 // Succeeds without effect when a newer version completed meanwhile.
 result<void> complete_upload(store& s, std::string_view bucket_id, std::string_view key,
-                             std::string_view version_id, object_meta meta);
+                             std::string_view version_id, object_meta meta,
+                             const write_precondition& pre = {});
 result<void> abort_upload(store& s, std::string_view bucket_id, std::string_view key,
                           std::string_view version_id);
 
 // Writes a delete marker if the object exists; deleting a missing object is
 // not an error (S3 answers 204 either way). Returns whether something was deleted.
 result<bool> delete_object(store& s, std::string_view bucket_id, std::string_view key);
+
+// Replaces the tags of the current object (PutObjectTagging, DeleteObjectTagging
+// with none). not_found when there is no object.
+result<void> set_object_tags(store& s, std::string_view bucket_id, std::string_view key,
+                             header_list tags);
 
 // Objects of a bucket that have data, in key order, with key >= start (or
 // > start when exclusive), at most limit of them.

@@ -7,8 +7,9 @@
 namespace garage::model {
 
 namespace {
-constexpr uint8_t kVersionFormat = 1;
-}
+// 1: parts without checksums; 2: each part has its checksum after its size.
+constexpr uint8_t kVersionFormat = 2;
+}  // namespace
 
 void version::merge(const version& other) {
   if (bucket_id.empty()) {
@@ -56,13 +57,17 @@ std::string version::encode() const {
     e.u64be(k.attempt);
     e.bytes(p.etag);
     e.varint(p.size);
+    e.bytes(p.checksum);
   }
   return e.take();
 }
 
 result<version> version::decode(std::string_view bytes) {
   decoder d(bytes);
-  if (d.u8() != kVersionFormat) return error(errc::corrupted, "version entry: unknown format");
+  uint8_t format = d.u8();
+  if (format < 1 || format > kVersionFormat) {
+    return error(errc::corrupted, "version entry: unknown format");
+  }
   version v;
   v.id = d.bytes();
   v.deleted = d.boolean();
@@ -91,6 +96,7 @@ result<version> version::decode(std::string_view bytes) {
     part_info p;
     p.etag = d.bytes();
     p.size = d.varint();
+    if (format >= 2) p.checksum = d.bytes();
     v.parts.emplace(k, p);
   }
   if (!d.complete()) return error(errc::corrupted, "version entry: truncated or malformed");

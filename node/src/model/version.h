@@ -44,6 +44,7 @@ struct part_key {
 struct part_info {
   std::string etag;  // hex MD5 of the part, without quotes
   uint64_t size = 0;
+  std::string checksum{};  // raw x-amz-checksum-* value of the part (upload's algorithm), or empty
   auto operator<=>(const part_info&) const = default;
 };
 

@@ -13,7 +13,8 @@ bool is_streaming(payload_mode m) {
 }
 }  // namespace
 
-s3_result<std::unique_ptr<body_reader>> body_reader::make(request_context& ctx) {
+s3_result<std::unique_ptr<body_reader>> body_reader::make(request_context& ctx,
+                                                          bool object_checksum) {
   std::unique_ptr<body_reader> r(new body_reader(ctx));
   const auto& head = ctx.ex.head();
   if (auto md5 = head.headers.get("content-md5")) {
@@ -31,12 +32,37 @@ s3_result<std::unique_ptr<body_reader>> body_reader::make(request_context& ctx) 
     if (!head.content_length && !head.chunked) r->declared_size_ = 0;
   }
   if (ctx.auth.payload == payload_mode::signed_sha256) r->sha256_.emplace("SHA256");
+  if (object_checksum || !ctx.auth.trailer.empty()) {
+    http::header_map none;
+    auto req = parse_checksum_request(object_checksum ? head.headers : none, ctx.auth.trailer);
+    if (!req) return std::move(req).error();
+    r->checksum_request_ = std::move(*req);
+    if (r->checksum_request_.in_trailer && !r->chunked_) {
+      return make_error(s3_errc::invalid_request,
+                        "x-amz-trailer needs a STREAMING-*-TRAILER x-amz-content-sha256",
+                        ctx.resource());
+    }
+    if (r->checksum_request_.algorithm) r->checksum_.emplace(*r->checksum_request_.algorithm);
+  }
   return r;
+}
+
+s3_result<void> body_reader::require_checksum(checksum_algorithm a) {
+  if (checksum_ && checksum_->algorithm() != a) {
+    return make_error(s3_errc::invalid_request,
+                      "Checksum Type mismatch occurred, expected checksum Type: " +
+                          http::to_lower(checksum_name(a)) + ", actual checksum Type: " +
+                          http::to_lower(checksum_name(checksum_->algorithm())),
+                      ctx_.resource());
+  }
+  if (!checksum_) checksum_.emplace(a);
+  return {};
 }
 
 void body_reader::consume(std::string_view data) {
   md5_hasher_.update(data);
   if (sha256_) sha256_->update(data);
+  if (checksum_) checksum_->update(data);
   decoded_ += data.size();
 }
 
@@ -114,6 +140,20 @@ s3_result<void> body_reader::finish() {
   }
   if (content_md5_ && *content_md5_ != md5_) {
     return make_error(s3_errc::bad_digest, {}, ctx_.resource());
+  }
+  if (checksum_) {
+    auto a = checksum_->algorithm();
+    std::string got = checksum_->finish();
+    // The trailer was decoded (and its signature checked) by chunked_.
+    static const std::vector<std::pair<std::string, std::string>> no_trailers;
+    auto checked = verify_body_checksum(checksum_request_, a, got,
+                                        chunked_ ? chunked_->trailers() : no_trailers);
+    if (!checked) {
+      s3_error e = std::move(checked).error();
+      e.resource = ctx_.resource();
+      return e;
+    }
+    checksum_value_.emplace(a, std::move(got));
   }
   return s3_result<void>();
 }

@@ -31,11 +31,14 @@ enum class s3_errc {
   invalid_argument,
   invalid_bucket_name,
   invalid_digest,
+  invalid_encryption_algorithm,  // SSE-C with an algorithm other than AES256
   invalid_part,
+  invalid_part_number,  // GetObject/HeadObject ?partNumber past the object's parts
   invalid_part_order,
   invalid_range,
   invalid_request,
   invalid_storage_class,
+  invalid_tag,
   invalid_uri,
   key_too_long,
   malformed_xml,

@@ -344,6 +344,7 @@ std::string list_parts_xml(const list_parts_result& r) {
     element(out, "LastModified", http::format_iso8601(p.last_modified_msec));
     element(out, "ETag", p.etag);
     element(out, "Size", std::to_string(p.size));
+    if (!p.checksum_element.empty()) element(out, "Checksum" + p.checksum_element, p.checksum);
     out += "</Part>";
   }
   out += "</ListPartsResult>";
@@ -359,6 +360,7 @@ std::string list_uploads_xml(const list_uploads_result& r) {
   if (r.next_key_marker) element(out, "NextKeyMarker", *r.next_key_marker);
   if (r.next_upload_id_marker) element(out, "NextUploadIdMarker", *r.next_upload_id_marker);
   element(out, "Prefix", r.prefix);
+  if (r.delimiter) element(out, "Delimiter", *r.delimiter);
   element(out, "MaxUploads", std::to_string(r.max_uploads));
   element(out, "IsTruncated", r.is_truncated ? "true" : "false");
   for (const auto& u : r.uploads) {
@@ -369,6 +371,11 @@ std::string list_uploads_xml(const list_uploads_result& r) {
     element(out, "StorageClass", "STANDARD");
     element(out, "Initiated", http::format_iso8601(u.initiated_msec));
     out += "</Upload>";
+  }
+  for (const auto& p : r.common_prefixes) {
+    out += "<CommonPrefixes>";
+    element(out, "Prefix", p);
+    out += "</CommonPrefixes>";
   }
   out += "</ListMultipartUploadsResult>";
   return out;

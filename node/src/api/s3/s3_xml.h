@@ -126,6 +126,9 @@ struct listed_part {
   uint64_t last_modified_msec = 0;
   std::string etag;  // quoted
   uint64_t size = 0;
+  // <Checksum{checksum_element}>checksum</...>, e.g. ("CRC32", base64), when set.
+  std::string checksum_element{};
+  std::string checksum{};
 };
 struct list_parts_result {
   std::string bucket;
@@ -156,6 +159,8 @@ struct list_uploads_result {
   bool is_truncated = false;
   owner initiator;
   std::vector<listed_upload> uploads;
+  std::optional<std::string> delimiter{};
+  std::vector<std::string> common_prefixes{};  // with a delimiter, in key order
 };
 std::string list_uploads_xml(const list_uploads_result& r);
 
