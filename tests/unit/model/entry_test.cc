@@ -38,6 +38,7 @@ struct gen {
       v.data = static_cast<version_data>(1 + pick(3));
       v.meta.size = pick(3);
       v.meta.etag = "e" + std::to_string(pick(2));
+      if (pick(2)) v.meta.sse_c_key_md5 = std::string(16, static_cast<char>('0' + pick(2)));
       if (v.data == version_data::inline_bytes) v.inline_data = std::string(v.meta.size, 'x');
     }
     v.multipart = pick(2);
