@@ -4,7 +4,9 @@
 #include <array>
 
 #include "api/common/background.h"
+#include "api/s3/checksums.h"
 #include "api/s3/conditional.h"
+#include "api/s3/object_tagging.h"
 #include "api/s3/range.h"
 #include "api/s3/request_context.h"
 #include "model/object_ops.h"
@@ -148,6 +150,12 @@ s3_task<void> handle_get_object(request_context& ctx, bool head) {
 
   auto h = ctx.response(range ? 206 : 200);
   object_headers(h, *v);
+  set_tagging_count_header(h.headers, v->meta);
+  // Checksums describe the whole object: not sent for a range.
+  if (v->meta.checksum && !range &&
+      http::iequals(req_headers.get("x-amz-checksum-mode").value_or(""), "ENABLED")) {
+    set_checksum_headers(h.headers, *v->meta.checksum);
+  }
   if (!ctx.auth.anonymous) {
     for (const auto& [param, header] : kOverrides) {
       if (auto value = ctx.req.param(param)) h.headers.set(header, std::string(*value));

@@ -2,7 +2,9 @@
 // AbortMultipartUpload, ListParts and ListMultipartUploads (model/multipart_ops.h
 // holds the data side). UploadPartCopy is not implemented yet.
 #include "api/s3/body_reader.h"
+#include "api/s3/checksums.h"
 #include "api/s3/object_headers.h"
+#include "api/s3/object_tagging.h"
 #include "api/s3/request_context.h"
 #include "api/s3/s3_xml.h"
 #include "model/multipart_ops.h"
@@ -47,11 +49,31 @@ uint64_t new_attempt() {
 s3_task<void> handle_create_multipart_upload(request_context& ctx) {
   auto headers = stored_headers(ctx.ex.head().headers);
   if (!headers) co_return std::move(headers).error();
+  model::object_meta initial;
+  initial.headers = std::move(*headers);
+  auto tags = parse_tagging_header(ctx.ex.head().headers);
+  if (!tags) co_return std::move(tags).error();
+  initial.tags = std::move(*tags);
+  // x-amz-checksum-algorithm: every part gets that checksum, and the object
+  // the composite or full-object checksum of them.
+  auto upload_checksum = parse_upload_checksum(ctx.ex.head().headers);
+  if (!upload_checksum) co_return std::move(upload_checksum).error();
+  initial.checksum = std::move(*upload_checksum);
   auto id = co_await blocking(ctx, [&] {
-    return model::begin_upload(ctx.store, ctx.bucket_id, ctx.req.key, true, std::move(*headers));
+    return model::begin_upload(ctx.store, ctx.bucket_id, ctx.req.key, true, initial);
   });
   if (!id) co_return from_error(id.error(), ctx.resource());
-  co_return co_await respond_xml(ctx, initiate_multipart_xml(ctx.req.bucket, ctx.req.key, *id));
+  auto h = ctx.response(200);
+  h.headers.set("content-type", "application/xml");
+  if (initial.checksum) {
+    h.headers.set("x-amz-checksum-algorithm",
+                  std::string(checksum_name(initial.checksum->algorithm)));
+    h.headers.set("x-amz-checksum-type", initial.checksum->composite ? "COMPOSITE" : "FULL_OBJECT");
+  }
+  auto r = co_await ctx.ex.respond(std::move(h),
+                                   initiate_multipart_xml(ctx.req.bucket, ctx.req.key, *id));
+  if (!r) co_return make_error(s3_errc::internal_error, r.error().message);
+  co_return s3_result<void>();
 }
 
 s3_task<void> handle_upload_part(request_context& ctx) {
@@ -67,6 +89,9 @@ s3_task<void> handle_upload_part(request_context& ctx) {
   if (body.declared_size() && *body.declared_size() > kMaxObjectPartSize) {
     co_return make_error(s3_errc::entity_too_large, {}, ctx.resource());
   }
+  if (const auto& sum = up->upload.meta.checksum) {
+    if (auto same = body.require_checksum(sum->algorithm); !same) co_return std::move(same).error();
+  }
   if (auto q = co_await check_size_quota_not_reached(ctx); !q) co_return std::move(q).error();
   const uint32_t part = *ctx.req.part_number;
   const uint64_t attempt = new_attempt();
@@ -75,19 +100,26 @@ s3_task<void> handle_upload_part(request_context& ctx) {
   if (!stored) co_return std::move(stored).error();
   if (auto f = body.finish(); !f) co_return std::move(f).error();
   model::part_info info{hex_encode(body.md5()), body.bytes_read()};
+  if (body.checksum()) info.checksum = body.checksum()->second;
   auto added = co_await blocking(ctx, [&] {
     return model::add_part(ctx.store, upload_id, ctx.bucket_id, ctx.req.key, {part, attempt}, info);
   });
   if (!added) co_return from_error(added.error(), ctx.resource());
   auto h = ctx.response(200);
   h.headers.set("etag", "\"" + info.etag + "\"");
+  if (body.checksum()) {
+    h.headers.set(checksum_header(body.checksum()->first), base64_encode(info.checksum));
+  }
   auto r = co_await ctx.ex.respond(std::move(h), {});
   if (!r) co_return make_error(s3_errc::internal_error, r.error().message);
   co_return s3_result<void>();
 }
 
 s3_task<void> handle_complete_multipart_upload(request_context& ctx) {
-  auto reader = body_reader::make(ctx);
+  auto pre = parse_write_precondition(ctx.ex.head().headers);
+  if (!pre) co_return std::move(pre).error();
+  // x-amz-checksum-* here is the whole object's, not the XML body's.
+  auto reader = body_reader::make(ctx, false);
   if (!reader) co_return std::move(reader).error();
   auto body = co_await (*reader)->read_all(kMaxCompleteBody);
   if (!body) co_return std::move(body).error();
@@ -99,6 +131,7 @@ s3_task<void> handle_complete_multipart_upload(request_context& ctx) {
   // The latest attempt of each part with the ETag the client names.
   std::vector<model::part_key> chosen;
   std::vector<uint64_t> sizes;
+  std::vector<std::string> part_checksums;
   std::string md5s;
   uint64_t size = 0;
   for (size_t i = 0; i < requested->size(); ++i) {
@@ -122,6 +155,7 @@ s3_task<void> handle_complete_multipart_upload(request_context& ctx) {
     }
     chosen.push_back(*found);
     sizes.push_back(info->size);
+    part_checksums.push_back(info->checksum);
     auto raw = hex_decode(info->etag);
     md5s += raw ? *raw : std::string();
     size += info->size;
@@ -140,11 +174,17 @@ s3_task<void> handle_complete_multipart_upload(request_context& ctx) {
   meta.size = size;
   meta.etag = hex_encode(md5(md5s)) + "-" + std::to_string(chosen.size());
   meta.headers = up->upload.meta.headers;
+  meta.tags = up->upload.meta.tags;
+  auto sum = complete_checksum(ctx.ex.head().headers, *body, up->upload.meta.checksum, chosen,
+                               part_checksums, sizes);
+  if (!sum) co_return std::move(sum).error();
+  meta.checksum = std::move(*sum);
   auto done = co_await blocking(ctx, [&] {
     return model::complete_multipart(ctx.store, ctx.bucket_id, ctx.req.key, *ctx.req.upload_id,
-                                     chosen, meta);
+                                     chosen, meta, *pre);
   });
   if (!done) {
+    if (auto e = precondition_error(done.error(), ctx.resource())) co_return std::move(*e);
     if (done.error().code == errc::not_found) co_return no_such_upload(ctx);
     co_return from_error(done.error(), ctx.resource());
   }
@@ -195,6 +235,10 @@ s3_task<void> handle_list_parts(request_context& ctx) {
       break;
     }
     r.parts.push_back({k.part_number, k.attempt >> 16, "\"" + p.etag + "\"", p.size});
+    if (const auto& sum = up->upload.meta.checksum; sum && !p.checksum.empty()) {
+      r.parts.back().checksum_element = std::string(checksum_name(sum->algorithm));
+      r.parts.back().checksum = base64_encode(p.checksum);
+    }
   }
   if (r.is_truncated && !r.parts.empty()) r.next_part_number_marker = r.parts.back().part_number;
   co_return co_await respond_xml(ctx, list_parts_xml(r));

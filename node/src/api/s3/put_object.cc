@@ -6,6 +6,8 @@
 // blocks.
 #include "api/common/background.h"
 #include "api/s3/body_reader.h"
+#include "api/s3/checksums.h"
+#include "api/s3/object_tagging.h"
 #include "api/s3/object_headers.h"
 #include "api/s3/request_context.h"
 #include "model/object_ops.h"
@@ -18,9 +20,11 @@ namespace {
 
 constexpr uint64_t kMaxPutSize = kMaxObjectPartSize;
 
-s3_task<void> respond_put(request_context& ctx, const std::string& etag) {
+s3_task<void> respond_put(request_context& ctx, const std::string& etag,
+                          const std::optional<model::object_checksum>& checksum = std::nullopt) {
   auto h = ctx.response(200);
   h.headers.set("etag", "\"" + etag + "\"");
+  if (checksum) set_checksum_headers(h.headers, *checksum);
   auto r = co_await ctx.ex.respond(std::move(h), {});
   if (!r) co_return make_error(s3_errc::internal_error, r.error().message);
   co_return s3_result<void>();
@@ -96,6 +100,10 @@ s3_task<void> handle_put_object(request_context& ctx) {
   }
   auto headers = stored_headers(ctx.ex.head().headers);
   if (!headers) co_return std::move(headers).error();
+  auto tags = parse_tagging_header(ctx.ex.head().headers);
+  if (!tags) co_return std::move(tags).error();
+  auto pre = parse_write_precondition(ctx.ex.head().headers);
+  if (!pre) co_return std::move(pre).error();
   auto made = body_reader::make(ctx);
   if (!made) co_return std::move(made).error();
   body_reader& body = **made;
@@ -115,18 +123,29 @@ s3_task<void> handle_put_object(request_context& ctx) {
 
   model::object_meta meta;
   meta.headers = std::move(*headers);
+  meta.tags = std::move(*tags);
+  auto take_checksum = [&] {
+    if (body.checksum()) {
+      meta.checksum =
+          model::object_checksum{body.checksum()->first, false, 0, body.checksum()->second};
+    }
+  };
   if (first.size() <= inline_max) {
     if (auto f = body.finish(); !f) co_return std::move(f).error();
     meta.size = first.size();
     meta.etag = hex_encode(body.md5());
+    take_checksum();
     if (!body.declared_size()) {
       if (auto q = co_await check_quotas(ctx, meta.size); !q) co_return std::move(q).error();
     }
     auto put = co_await blocking(ctx, [&] {
-      return model::put_inline(ctx.store, ctx.bucket_id, ctx.req.key, meta, std::move(first));
+      return model::put_inline(ctx.store, ctx.bucket_id, ctx.req.key, meta, std::move(first), *pre);
     });
-    if (!put) co_return from_error(put.error(), ctx.resource());
-    co_return co_await respond_put(ctx, meta.etag);
+    if (!put) {
+      if (auto e = precondition_error(put.error(), ctx.resource())) co_return std::move(*e);
+      co_return from_error(put.error(), ctx.resource());
+    }
+    co_return co_await respond_put(ctx, meta.etag, meta.checksum);
   }
 
   auto version_id = co_await blocking(
@@ -145,16 +164,25 @@ s3_task<void> handle_put_object(request_context& ctx) {
   }
   meta.size = body.bytes_read();
   meta.etag = hex_encode(body.md5());
+  take_checksum();
   auto completed = co_await blocking(ctx, [&] {
-    return model::complete_upload(ctx.store, ctx.bucket_id, ctx.req.key, *version_id, meta);
+    return model::complete_upload(ctx.store, ctx.bucket_id, ctx.req.key, *version_id, meta, *pre);
   });
   if (!completed) {
+    if (auto e = precondition_error(completed.error(), ctx.resource())) {
+      auto aborted = co_await blocking(ctx, [&] {
+        return model::abort_upload(ctx.store, ctx.bucket_id, ctx.req.key, *version_id);
+      });
+      if (!aborted)
+        LOG_WARN("s3: aborting upload {}: {}", *version_id, aborted.error().to_string());
+      co_return std::move(*e);
+    }
     if (completed.error().code == errc::conflict) {
       co_return make_error(s3_errc::operation_aborted, completed.error().message, ctx.resource());
     }
     co_return from_error(completed.error(), ctx.resource());
   }
-  co_return co_await respond_put(ctx, meta.etag);
+  co_return co_await respond_put(ctx, meta.etag, meta.checksum);
 }
 
 }  // namespace garage::s3

@@ -86,6 +86,11 @@ s3_task<void> handle_complete_multipart_upload(request_context& ctx);
 s3_task<void> handle_abort_multipart_upload(request_context& ctx);
 s3_task<void> handle_list_parts(request_context& ctx);
 s3_task<void> handle_list_multipart_uploads(request_context& ctx);
+// Object tagging and GetObjectAttributes (object_tagging_handlers.cc).
+s3_task<void> handle_get_object_tagging(request_context& ctx);
+s3_task<void> handle_put_object_tagging(request_context& ctx);
+s3_task<void> handle_delete_object_tagging(request_context& ctx);
+s3_task<void> handle_get_object_attributes(request_context& ctx);
 // Bucket configuration (bucket_config.cc) and CORS (cors.cc).
 s3_task<void> handle_get_bucket_cors(request_context& ctx);
 s3_task<void> handle_put_bucket_cors(request_context& ctx);

@@ -57,6 +57,8 @@ access required_access(endpoint_kind k) {
     case endpoint_kind::upload_part:
     case endpoint_kind::complete_multipart_upload:
     case endpoint_kind::abort_multipart_upload:
+    case endpoint_kind::put_object_tagging:
+    case endpoint_kind::delete_object_tagging:
       return access::write;
     case endpoint_kind::delete_bucket:
     // Bucket configuration is the owner's, as in Garage.
@@ -131,6 +133,14 @@ s3_task<void> dispatch(request_context& ctx) {
       return handle_list_parts(ctx);
     case endpoint_kind::list_multipart_uploads:
       return handle_list_multipart_uploads(ctx);
+    case endpoint_kind::get_object_tagging:
+      return handle_get_object_tagging(ctx);
+    case endpoint_kind::put_object_tagging:
+      return handle_put_object_tagging(ctx);
+    case endpoint_kind::delete_object_tagging:
+      return handle_delete_object_tagging(ctx);
+    case endpoint_kind::get_object_attributes:
+      return handle_get_object_attributes(ctx);
     case endpoint_kind::get_bucket_cors:
       return handle_get_bucket_cors(ctx);
     case endpoint_kind::put_bucket_cors:
