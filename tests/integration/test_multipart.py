@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import filecmp
 import hashlib
+import json
 import os
 import time
 
@@ -185,6 +186,133 @@ def test_list_multipart_uploads_pages_and_forgets_finished_ones(s3, bucket):
                                  MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e}]})
     got, _ = listed()
     assert got == [ups[1], ups[3]]
+
+
+# ------------------------------------------------- UploadPartCopy, partNumber, delimiter
+
+
+def test_awscli_upload_part_copy_and_get_part_number(node, cred, bucket, tmp_path,
+                                                     home):  # noqa: F811
+    aws = tool("aws", ["/usr/bin/aws"])
+    env = cred.aws_env(base_env(home))
+    s3 = cred.boto3_client()
+    src = os.urandom(12 * MIB + 321)
+    s3.put_object(Bucket=bucket, Key="src", Body=src)
+    key = "assembled"
+    up = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    # Part 1: a block-aligned range (shares blocks); part 2: unaligned edges (re-cut).
+    ranges = [(0, 5 * MIB - 1), (5 * MIB + 7, 11 * MIB + 99)]
+    etags = []
+    for n, (a, b) in enumerate(ranges, start=1):
+        out = run([aws, *cred.aws_args(), "s3api", "upload-part-copy", "--bucket", bucket,
+                   "--key", key, "--upload-id", up, "--part-number", str(n), "--copy-source",
+                   f"{bucket}/src", "--copy-source-range", f"bytes={a}-{b}"], env=env,
+                  node=node).stdout
+        etag = json.loads(out)["CopyPartResult"]["ETag"]
+        assert etag == f'"{hashlib.md5(src[a:b + 1]).hexdigest()}"'
+        etags.append(etag)
+    # Part 3: the whole of a small object.
+    s3.put_object(Bucket=bucket, Key="tail", Body=b"the tail")
+    etags.append(s3.upload_part_copy(Bucket=bucket, Key=key, UploadId=up, PartNumber=3,
+                                     CopySource={"Bucket": bucket, "Key": "tail"})
+                 ["CopyPartResult"]["ETag"])
+    listed = s3.list_parts(Bucket=bucket, Key=key, UploadId=up)["Parts"]
+    assert [p["Size"] for p in listed] == [5 * MIB, 6 * MIB + 93, 8]
+    parts = [src[a:b + 1] for a, b in ranges] + [b"the tail"]
+    r = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": i + 1, "ETag": e} for i, e in enumerate(etags)]})
+    assert r["ETag"] == multipart_etag(parts)
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"".join(parts)
+
+    # GET / HEAD ?partNumber=N: that part, 206, its Content-Range, the parts count.
+    out_file = tmp_path / "part2"
+    meta = json.loads(run([aws, *cred.aws_args(), "s3api", "get-object", "--bucket", bucket,
+                           "--key", key, "--part-number", "2", str(out_file)], env=env,
+                          node=node).stdout)
+    assert out_file.read_bytes() == parts[1]
+    assert meta["PartsCount"] == 3
+    assert meta["ContentRange"] == f"bytes {5 * MIB}-{11 * MIB + 92}/{sum(map(len, parts))}"
+    h = s3.head_object(Bucket=bucket, Key=key, PartNumber=3)
+    assert h["ContentLength"] == 8 and h["PartsCount"] == 3
+    assert h["ResponseMetadata"]["HTTPStatusCode"] == 206
     with pytest.raises(ClientError) as ei:
-        s3.list_multipart_uploads(Bucket=bucket, Delimiter="/")
-    assert err(ei.value) == ("NotImplemented", 501)
+        s3.get_object(Bucket=bucket, Key=key, PartNumber=4)
+    assert err(ei.value) == ("InvalidPartNumber", 416)
+    with pytest.raises(ClientError) as ei:
+        s3.get_object(Bucket=bucket, Key=key, PartNumber=1, Range="bytes=0-1")
+    assert err(ei.value) == ("InvalidRequest", 400)
+    # A single-part object is its own part 1, and has no part 2.
+    one = s3.get_object(Bucket=bucket, Key="src", PartNumber=1)
+    assert one["ContentLength"] == len(src) and "PartsCount" not in one
+    with pytest.raises(ClientError) as ei:
+        s3.head_object(Bucket=bucket, Key="src", PartNumber=2)
+    assert err(ei.value)[1] == 416
+
+
+def test_upload_part_copy_errors(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="src", Body=os.urandom(2 * MIB))
+    key = "mp/copy-errors"
+    up = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    base = {"Bucket": bucket, "Key": key, "UploadId": up}
+    for rng in ["bytes=0-", "0-10", "bytes=10-5", f"bytes=0-{2 * MIB}"]:
+        with pytest.raises(ClientError) as ei:
+            s3.upload_part_copy(**base, PartNumber=1, CopySource={"Bucket": bucket, "Key": "src"},
+                                CopySourceRange=rng)
+        assert err(ei.value) == ("InvalidArgument", 400), rng
+    with pytest.raises(ClientError) as ei:
+        s3.upload_part_copy(**base, PartNumber=1, CopySource={"Bucket": bucket, "Key": "nope"})
+    assert err(ei.value) == ("NoSuchKey", 404)
+    with pytest.raises(ClientError) as ei:
+        s3.upload_part_copy(Bucket=bucket, Key=key, UploadId="0" * 32, PartNumber=1,
+                            CopySource={"Bucket": bucket, "Key": "src"})
+    assert err(ei.value) == ("NoSuchUpload", 404)
+    with pytest.raises(ClientError) as ei:
+        s3.upload_part_copy(**base, PartNumber=1, CopySource={"Bucket": bucket, "Key": "src"},
+                            CopySourceIfMatch='"not-it"')
+    assert err(ei.value) == ("PreconditionFailed", 412)
+    # A copied part under 5 MiB that is not the last: EntityTooSmall at completion.
+    e1 = s3.upload_part_copy(**base, PartNumber=1, CopySource={"Bucket": bucket, "Key": "src"},
+                             CopySourceRange="bytes=0-999")["CopyPartResult"]["ETag"]
+    e2 = s3.upload_part(**base, PartNumber=2, Body=b"last")["ETag"]
+    with pytest.raises(ClientError) as ei:
+        s3.complete_multipart_upload(**base, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+    assert err(ei.value) == ("EntityTooSmall", 400)
+    s3.abort_multipart_upload(**base)
+
+
+def test_awscli_list_multipart_uploads_with_delimiter(node, cred, bucket, home):  # noqa: F811
+    aws = tool("aws", ["/usr/bin/aws"])
+    env = cred.aws_env(base_env(home))
+    s3 = cred.boto3_client()
+    ids = {}
+    for key in ["d/a/1", "d/a/2", "d/b", "d/c/x/y", "d/c/z", "e/f"]:
+        ids[key] = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+
+    def aws_list(*extra):
+        out = run([aws, *cred.aws_args(), "s3api", "list-multipart-uploads", "--bucket", bucket,
+                   "--no-paginate", *extra], env=env, node=node).stdout
+        return json.loads(out) if out.strip() else {}
+
+    r = aws_list("--prefix", "d/", "--delimiter", "/")
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["d/a/", "d/c/"]
+    assert [u["Key"] for u in r["Uploads"]] == ["d/b"]
+    assert r["Delimiter"] == "/"
+    r = aws_list("--delimiter", "/")
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["d/", "e/"]
+    assert "Uploads" not in r
+    # Pages of two: prefixes and uploads together count, markers resume.
+    seen, kw = [], {}
+    while True:
+        page = s3.list_multipart_uploads(Bucket=bucket, Prefix="d/", Delimiter="/",
+                                         MaxUploads=2, **kw)
+        seen += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+        seen += [u["Key"] for u in page.get("Uploads", [])]
+        if not page["IsTruncated"]:
+            break
+        kw = {"KeyMarker": page["NextKeyMarker"]}
+        if "NextUploadIdMarker" in page:
+            kw["UploadIdMarker"] = page["NextUploadIdMarker"]
+    assert sorted(seen) == ["d/a/", "d/b", "d/c/"]
+    for key, uid in ids.items():
+        s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=uid)

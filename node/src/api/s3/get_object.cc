@@ -1,6 +1,7 @@
 // GetObject and HeadObject: conditional requests, ranges, response-*
 // overrides, and the body streamed block by block (each block read and
 // verified on the blocking pool, then written), never whole in memory.
+#include <algorithm>
 #include <array>
 
 #include "api/common/background.h"
@@ -9,6 +10,8 @@
 #include "api/s3/object_tagging.h"
 #include "api/s3/range.h"
 #include "api/s3/request_context.h"
+#include "api/s3/sse_c.h"
+#include "model/copy_ops.h"
 #include "model/object_ops.h"
 
 namespace garage::s3 {
@@ -43,10 +46,22 @@ s3_task<void> write_piece(request_context& ctx, const result<std::string>& data,
   co_return s3_result<void>();
 }
 
+// The parts ?partNumber addresses: those of a multipart object (its ETag
+// ends in -N), else the whole object as part 1.
+std::vector<model::part_extent> parts_of(const model::object_version& v,
+                                         const std::optional<model::version>& ver) {
+  if (ver && v.meta.etag.find('-') != std::string::npos) {
+    auto parts = model::part_extents(*ver);
+    if (!parts.empty()) return parts;
+  }
+  return {model::part_extent{1, 0, v.meta.size}};
+}
+
 // Writes bytes [start, start+length) of a block-backed version. The next
-// block is read (and verified) on the blocking pool while this one is written.
+// block is read (and verified, and opened with the SSE-C key `key` when the
+// object is encrypted) on the blocking pool while this one is written.
 s3_task<void> stream_blocks(request_context& ctx, const model::version& ver, uint64_t start,
-                            uint64_t length) {
+                            uint64_t length, const std::optional<std::string>& key) {
   struct piece {
     hash256 hash;
     uint64_t size, from, to;
@@ -66,8 +81,11 @@ s3_task<void> stream_blocks(request_context& ctx, const model::version& ver, uin
   // is written to the socket.
   using read_job = http::background<result<std::string>>;
   block::block_manager* blocks = &ctx.store.blocks();
-  auto fetch = [&ctx, blocks](hash256 id) {
-    return read_job::start(ctx.rt, [blocks, id] { return blocks->get(id); });
+  auto fetch = [&ctx, blocks, &key](hash256 id) {
+    return read_job::start(ctx.rt, [blocks, id, key]() -> result<std::string> {
+      GARAGE_ASSIGN_OR_RETURN(auto stored, blocks->get(id));
+      return open_from_storage(key, std::move(stored));
+    });
   };
   read_job next;
   if (!pieces.empty()) next = fetch(pieces[0].hash);
@@ -109,6 +127,15 @@ s3_task<void> handle_get_object(request_context& ctx, bool head) {
   const model::object_version* v = snap->obj ? snap->obj->current() : nullptr;
   if (!v) co_return make_error(s3_errc::no_such_key, {}, ctx.resource());
   const auto& req_headers = ctx.ex.head().headers;
+  auto sse_key = parse_sse_c(req_headers, sse_c_role::object);
+  if (!sse_key) co_return std::move(sse_key).error();
+  if (auto opens = check_sse_c_key(v->meta.sse_c_key_md5, *sse_key); !opens) {
+    s3_error e = std::move(opens).error();
+    e.resource = ctx.resource();
+    co_return e;
+  }
+  std::optional<std::string> open_key;
+  if (*sse_key) open_key = (*sse_key)->key;
 
   std::string etag = "\"" + v->meta.etag + "\"";
   switch (evaluate_conditions(conditional_headers::from(req_headers), etag, v->timestamp)) {
@@ -128,11 +155,24 @@ s3_task<void> handle_get_object(request_context& ctx, bool head) {
 
   const uint64_t size = v->meta.size;
   std::optional<byte_range> range;
+  std::optional<size_t> parts_count;  // set for ?partNumber of a multipart object
   if (auto part = ctx.req.part_number) {
-    // Objects are single-part: part 1 is the whole object.
-    if (*part != 1) {
-      co_return make_error(s3_errc::invalid_range, "The requested part number is not satisfiable",
+    if (req_headers.has("range")) {
+      co_return make_error(s3_errc::invalid_request,
+                           "Cannot specify both Range header and partNumber query parameter",
                            ctx.resource());
+    }
+    auto parts = parts_of(*v, snap->ver);
+    auto it = std::find_if(parts.begin(), parts.end(),
+                           [&](const model::part_extent& p) { return p.part_number == *part; });
+    bool multipart = v->meta.etag.find('-') != std::string::npos;
+    if (!multipart && *part == 1) it = parts.begin();  // a plain PUT's blocks are part 0
+    if (it == parts.end()) {
+      co_return make_error(s3_errc::invalid_part_number, {}, ctx.resource());
+    }
+    if (multipart) {
+      parts_count = parts.size();
+      if (it->size > 0) range = byte_range{it->offset, it->size};
     }
   } else {
     auto parsed = parse_range(req_headers.get("range"), size);
@@ -150,12 +190,14 @@ s3_task<void> handle_get_object(request_context& ctx, bool head) {
 
   auto h = ctx.response(range ? 206 : 200);
   object_headers(h, *v);
+  set_sse_c_headers(h, v->meta.sse_c_key_md5);
   set_tagging_count_header(h.headers, v->meta);
-  // Checksums describe the whole object: not sent for a range.
-  if (v->meta.checksum && !range &&
+  // Checksums describe the whole object: not sent for a range or a part.
+  if (v->meta.checksum && !range && !parts_count &&
       http::iequals(req_headers.get("x-amz-checksum-mode").value_or(""), "ENABLED")) {
     set_checksum_headers(h.headers, *v->meta.checksum);
   }
+  if (parts_count) h.headers.set("x-amz-mp-parts-count", std::to_string(*parts_count));
   if (!ctx.auth.anonymous) {
     for (const auto& [param, header] : kOverrides) {
       if (auto value = ctx.req.param(param)) h.headers.set(header, std::string(*value));
@@ -172,10 +214,12 @@ s3_task<void> handle_get_object(request_context& ctx, bool head) {
   if (!head && length > 0) {
     if (v->data == model::version_data::blocks) {
       if (!ver) co_return make_error(s3_errc::internal_error, "version not found");
-      auto s = co_await stream_blocks(ctx, *ver, start, length);
+      auto s = co_await stream_blocks(ctx, *ver, start, length, open_key);
       if (!s) co_return s;
     } else {
-      auto w = co_await ctx.ex.write_body(std::string_view(inline_data).substr(start, length));
+      auto plain = open_from_storage(open_key, inline_data);
+      if (!plain) co_return make_error(s3_errc::internal_error, plain.error().message);
+      auto w = co_await ctx.ex.write_body(std::string_view(*plain).substr(start, length));
       if (!w) co_return make_error(s3_errc::internal_error, w.error().message);
     }
   }

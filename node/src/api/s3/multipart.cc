@@ -3,10 +3,12 @@
 // holds the data side). UploadPartCopy is not implemented yet.
 #include "api/s3/body_reader.h"
 #include "api/s3/checksums.h"
+#include "api/s3/list_walk.h"
 #include "api/s3/object_headers.h"
 #include "api/s3/object_tagging.h"
 #include "api/s3/request_context.h"
 #include "api/s3/s3_xml.h"
+#include "api/s3/sse_c.h"
 #include "model/multipart_ops.h"
 #include "model/object_ops.h"
 #include "util/clock.h"
@@ -37,20 +39,22 @@ http::task<s3_result<model::upload_info>> load_upload(request_context& ctx) {
   co_return std::move(*up);
 }
 
-// An attempt id that orders by time and does not collide between two uploads
-// of the same part in the same millisecond.
-uint64_t new_attempt() {
+}  // namespace
+
+uint64_t new_part_attempt() {
   auto r = random_bytes(2);
   return (now_msec() << 16) | (uint64_t(uint8_t(r[0])) << 8) | uint8_t(r[1]);
 }
 
-}  // namespace
-
 s3_task<void> handle_create_multipart_upload(request_context& ctx) {
   auto headers = stored_headers(ctx.ex.head().headers);
   if (!headers) co_return std::move(headers).error();
+  // SSE-C: the upload records the key's MD5; every part must carry the key.
+  auto sse_key = parse_sse_c(ctx.ex.head().headers, sse_c_role::object);
+  if (!sse_key) co_return std::move(sse_key).error();
   model::object_meta initial;
   initial.headers = std::move(*headers);
+  if (*sse_key) initial.sse_c_key_md5 = (*sse_key)->md5;
   auto tags = parse_tagging_header(ctx.ex.head().headers);
   if (!tags) co_return std::move(tags).error();
   initial.tags = std::move(*tags);
@@ -65,6 +69,7 @@ s3_task<void> handle_create_multipart_upload(request_context& ctx) {
   if (!id) co_return from_error(id.error(), ctx.resource());
   auto h = ctx.response(200);
   h.headers.set("content-type", "application/xml");
+  set_sse_c_headers(h, initial.sse_c_key_md5);
   if (initial.checksum) {
     h.headers.set("x-amz-checksum-algorithm",
                   std::string(checksum_name(initial.checksum->algorithm)));
@@ -77,12 +82,14 @@ s3_task<void> handle_create_multipart_upload(request_context& ctx) {
 }
 
 s3_task<void> handle_upload_part(request_context& ctx) {
-  if (ctx.ex.head().headers.has("x-amz-copy-source")) {
-    co_return make_error(s3_errc::not_implemented, "UploadPartCopy is not implemented",
-                         ctx.resource());
-  }
   auto up = co_await load_upload(ctx);
   if (!up) co_return std::move(up).error();
+  auto sse_key = parse_sse_c(ctx.ex.head().headers, sse_c_role::object);
+  if (!sse_key) co_return std::move(sse_key).error();
+  if (auto same = check_sse_c_key(up->upload.meta.sse_c_key_md5, *sse_key); !same) {
+    co_return std::move(same).error();
+  }
+  if (*sse_key) ctx.sse_c_key = (*sse_key)->key;
   auto made = body_reader::make(ctx);
   if (!made) co_return std::move(made).error();
   body_reader& body = **made;
@@ -94,12 +101,13 @@ s3_task<void> handle_upload_part(request_context& ctx) {
   }
   if (auto q = co_await check_size_quota_not_reached(ctx); !q) co_return std::move(q).error();
   const uint32_t part = *ctx.req.part_number;
-  const uint64_t attempt = new_attempt();
+  const uint64_t attempt = new_part_attempt();
   const std::string upload_id = *ctx.req.upload_id;
   auto stored = co_await store_blocks(ctx, body, upload_id, {}, part, attempt);
   if (!stored) co_return std::move(stored).error();
   if (auto f = body.finish(); !f) co_return std::move(f).error();
   model::part_info info{hex_encode(body.md5()), body.bytes_read()};
+  if (ctx.sse_c_key) info.etag = random_hex(16);  // not the MD5 of the data, as AWS
   if (body.checksum()) info.checksum = body.checksum()->second;
   auto added = co_await blocking(ctx, [&] {
     return model::add_part(ctx.store, upload_id, ctx.bucket_id, ctx.req.key, {part, attempt}, info);
@@ -107,6 +115,7 @@ s3_task<void> handle_upload_part(request_context& ctx) {
   if (!added) co_return from_error(added.error(), ctx.resource());
   auto h = ctx.response(200);
   h.headers.set("etag", "\"" + info.etag + "\"");
+  set_sse_c_headers(h, up->upload.meta.sse_c_key_md5);
   if (body.checksum()) {
     h.headers.set(checksum_header(body.checksum()->first), base64_encode(info.checksum));
   }
@@ -174,6 +183,7 @@ s3_task<void> handle_complete_multipart_upload(request_context& ctx) {
   meta.size = size;
   meta.etag = hex_encode(md5(md5s)) + "-" + std::to_string(chosen.size());
   meta.headers = up->upload.meta.headers;
+  meta.sse_c_key_md5 = up->upload.meta.sse_c_key_md5;
   meta.tags = up->upload.meta.tags;
   auto sum = complete_checksum(ctx.ex.head().headers, *body, up->upload.meta.checksum, chosen,
                                part_checksums, sizes);
@@ -245,13 +255,9 @@ s3_task<void> handle_list_parts(request_context& ctx) {
 }
 
 s3_task<void> handle_list_multipart_uploads(request_context& ctx) {
-  if (ctx.req.param("delimiter")) {
-    co_return make_error(s3_errc::not_implemented,
-                         "ListMultipartUploads with a delimiter is not implemented",
-                         ctx.resource());
-  }
   list_uploads_result r;
   r.bucket = ctx.req.bucket;
+  if (auto d = ctx.req.param("delimiter"); d && !d->empty()) r.delimiter = std::string(*d);
   r.prefix = std::string(ctx.req.param("prefix").value_or(""));
   r.key_marker = std::string(ctx.req.param("key-marker").value_or(""));
   r.upload_id_marker = std::string(ctx.req.param("upload-id-marker").value_or(""));
@@ -270,15 +276,37 @@ s3_task<void> handle_list_multipart_uploads(request_context& ctx) {
   }
   r.initiator = owner{ctx.key->id, ctx.key->name.value};
   // Uploads in (key, initiation) order, after (key-marker, upload-id-marker):
-  // with only a key marker, every upload of keys after it.
+  // with only a key marker, every upload of keys after it. With a delimiter,
+  // the keys that have it after the prefix fold into one common prefix each;
+  // uploads and prefixes together count against max-uploads.
+  bool last_is_prefix = false;
   auto listed = co_await blocking(ctx, [&]() -> result<void> {
     std::string start = std::max(r.prefix, r.key_marker);
     while (true) {
       GARAGE_ASSIGN_OR_RETURN(auto page,
                               model::objects_with_uploads(ctx.store, ctx.bucket_id, start, 200));
+      std::optional<std::string> skip_to;  // past a common prefix just listed
       for (const auto& o : page) {
         if (!o.key.starts_with(r.prefix)) return ok();
         if (o.key < r.key_marker) continue;
+        if (r.delimiter) {
+          size_t at = o.key.find(*r.delimiter, r.prefix.size());
+          if (at != std::string::npos) {
+            std::string cp = o.key.substr(0, at + r.delimiter->size());
+            // A key marker that is this prefix (a NextKeyMarker) resumes after it.
+            if (cp != r.key_marker) {
+              if (r.uploads.size() + r.common_prefixes.size() == r.max_uploads) {
+                r.is_truncated = true;
+                return ok();
+              }
+              r.common_prefixes.push_back(cp);
+              last_is_prefix = true;
+            }
+            skip_to = prefix_successor(cp);
+            if (skip_to->empty()) return ok();
+            break;
+          }
+        }
         // At the marker's key: nothing, or the uploads after upload-id-marker.
         if (o.key == r.key_marker && r.upload_id_marker.empty()) continue;
         bool skipping = o.key == r.key_marker;
@@ -288,19 +316,26 @@ s3_task<void> handle_list_multipart_uploads(request_context& ctx) {
             if (v.id == r.upload_id_marker) skipping = false;
             continue;
           }
-          if (r.uploads.size() == r.max_uploads) {
+          if (r.uploads.size() + r.common_prefixes.size() == r.max_uploads) {
             r.is_truncated = true;
             return ok();
           }
           r.uploads.push_back({o.key, v.id, v.timestamp});
+          last_is_prefix = false;
         }
+      }
+      if (skip_to) {
+        start = *skip_to;
+        continue;
       }
       if (page.size() < 200) return ok();
       start = page.back().key + std::string(1, '\0');
     }
   });
   if (!listed) co_return from_error(listed.error(), ctx.resource());
-  if (r.is_truncated && !r.uploads.empty()) {
+  if (r.is_truncated && last_is_prefix) {
+    r.next_key_marker = r.common_prefixes.back();
+  } else if (r.is_truncated && !r.uploads.empty()) {
     r.next_key_marker = r.uploads.back().key;
     r.next_upload_id_marker = r.uploads.back().upload_id;
   }

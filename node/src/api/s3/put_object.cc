@@ -7,12 +7,14 @@
 #include "api/common/background.h"
 #include "api/s3/body_reader.h"
 #include "api/s3/checksums.h"
-#include "api/s3/object_tagging.h"
 #include "api/s3/object_headers.h"
+#include "api/s3/object_tagging.h"
 #include "api/s3/request_context.h"
+#include "api/s3/sse_c.h"
 #include "model/object_ops.h"
 #include "util/encoding.h"
 #include "util/log.h"
+#include "util/random.h"
 
 namespace garage::s3 {
 
@@ -25,6 +27,7 @@ s3_task<void> respond_put(request_context& ctx, const std::string& etag,
   auto h = ctx.response(200);
   h.headers.set("etag", "\"" + etag + "\"");
   if (checksum) set_checksum_headers(h.headers, *checksum);
+  if (ctx.sse_c_key) set_sse_c_headers(h, md5(*ctx.sse_c_key));
   auto r = co_await ctx.ex.respond(std::move(h), {});
   if (!r) co_return make_error(s3_errc::internal_error, r.error().message);
   co_return s3_result<void>();
@@ -50,9 +53,11 @@ s3_task<void> store_blocks(request_context& ctx, const fill_function& fill,
     return store_job::start(
         ctx.rt,
         [store, data = std::move(data), offset, version_id, bucket_id = ctx.bucket_id,
-         key = ctx.req.key, part_number, attempt]() -> result<void> {
-          hash256 id = blake2b_256(data);
-          GARAGE_TRY(store->blocks().put(id, data));
+         key = ctx.req.key, part_number, attempt, sse_c_key = ctx.sse_c_key]() -> result<void> {
+          // SSE-C: the block stored (and named by its hash) is the sealed one.
+          GARAGE_ASSIGN_OR_RETURN(auto stored, seal_for_storage(sse_c_key, data));
+          hash256 id = blake2b_256(stored);
+          GARAGE_TRY(store->blocks().put(id, stored));
           return model::add_block(*store, version_id, bucket_id, key,
                                   model::block_location{part_number, attempt, offset},
                                   model::version_block{id, data.size()});
@@ -95,15 +100,15 @@ s3_task<void> store_blocks(request_context& ctx, const fill_function& fill,
 }
 
 s3_task<void> handle_put_object(request_context& ctx) {
-  if (ctx.ex.head().headers.has("x-amz-copy-source")) {
-    co_return make_error(s3_errc::not_implemented, "CopyObject is not implemented", ctx.resource());
-  }
   auto headers = stored_headers(ctx.ex.head().headers);
   if (!headers) co_return std::move(headers).error();
   auto tags = parse_tagging_header(ctx.ex.head().headers);
   if (!tags) co_return std::move(tags).error();
   auto pre = parse_write_precondition(ctx.ex.head().headers);
   if (!pre) co_return std::move(pre).error();
+  auto sse_key = parse_sse_c(ctx.ex.head().headers, sse_c_role::object);
+  if (!sse_key) co_return std::move(sse_key).error();
+  if (*sse_key) ctx.sse_c_key = (*sse_key)->key;
   auto made = body_reader::make(ctx);
   if (!made) co_return std::move(made).error();
   body_reader& body = **made;
@@ -124,6 +129,7 @@ s3_task<void> handle_put_object(request_context& ctx) {
   model::object_meta meta;
   meta.headers = std::move(*headers);
   meta.tags = std::move(*tags);
+  if (*sse_key) meta.sse_c_key_md5 = (*sse_key)->md5;
   auto take_checksum = [&] {
     if (body.checksum()) {
       meta.checksum =
@@ -135,6 +141,13 @@ s3_task<void> handle_put_object(request_context& ctx) {
     meta.size = first.size();
     meta.etag = hex_encode(body.md5());
     take_checksum();
+    if (ctx.sse_c_key) {
+      // AWS's ETag of an SSE-C object is not the MD5 of its data.
+      meta.etag = random_hex(16);
+      auto sealed = seal_for_storage(ctx.sse_c_key, std::move(first));
+      if (!sealed) co_return from_error(sealed.error(), ctx.resource());
+      first = std::move(*sealed);
+    }
     if (!body.declared_size()) {
       if (auto q = co_await check_quotas(ctx, meta.size); !q) co_return std::move(q).error();
     }
@@ -163,7 +176,7 @@ s3_task<void> handle_put_object(request_context& ctx) {
     co_return std::move(checked).error();
   }
   meta.size = body.bytes_read();
-  meta.etag = hex_encode(body.md5());
+  meta.etag = ctx.sse_c_key ? random_hex(16) : hex_encode(body.md5());
   take_checksum();
   auto completed = co_await blocking(ctx, [&] {
     return model::complete_upload(ctx.store, ctx.bucket_id, ctx.req.key, *version_id, meta, *pre);

@@ -31,6 +31,9 @@ struct request_context {
   // Access-Control-* headers for a request with an Origin that a CORS rule
   // of the bucket allows; added to every response, errors included.
   std::vector<std::pair<std::string, std::string>> cors_headers{};
+  // SSE-C: the 32-byte customer key that store_blocks seals new blocks with
+  // (api/s3/sse_c.h); nullopt stores them in plain.
+  std::optional<std::string> sse_c_key{};
 
   std::string resource() const { return "/" + req.bucket + (req.key.empty() ? "" : "/" + req.key); }
   // Standard headers of every response (request id, server).
@@ -91,6 +94,12 @@ s3_task<void> handle_get_object_tagging(request_context& ctx);
 s3_task<void> handle_put_object_tagging(request_context& ctx);
 s3_task<void> handle_delete_object_tagging(request_context& ctx);
 s3_task<void> handle_get_object_attributes(request_context& ctx);
+// CopyObject (copy_object.cc) and UploadPartCopy (upload_part_copy.cc).
+s3_task<void> handle_copy_object(request_context& ctx);
+s3_task<void> handle_upload_part_copy(request_context& ctx);
+// An UploadPart attempt id: orders by time, does not collide between two
+// uploads of the same part in the same millisecond.
+uint64_t new_part_attempt();
 // Bucket configuration (bucket_config.cc) and CORS (cors.cc).
 s3_task<void> handle_get_bucket_cors(request_context& ctx);
 s3_task<void> handle_put_bucket_cors(request_context& ctx);

@@ -59,6 +59,8 @@ access required_access(endpoint_kind k) {
     case endpoint_kind::abort_multipart_upload:
     case endpoint_kind::put_object_tagging:
     case endpoint_kind::delete_object_tagging:
+    case endpoint_kind::copy_object:       // and read on the source: load_copy_source
+    case endpoint_kind::upload_part_copy:  // likewise
       return access::write;
     case endpoint_kind::delete_bucket:
     // Bucket configuration is the owner's, as in Garage.
@@ -141,6 +143,10 @@ s3_task<void> dispatch(request_context& ctx) {
       return handle_delete_object_tagging(ctx);
     case endpoint_kind::get_object_attributes:
       return handle_get_object_attributes(ctx);
+    case endpoint_kind::copy_object:
+      return handle_copy_object(ctx);
+    case endpoint_kind::upload_part_copy:
+      return handle_upload_part_copy(ctx);
     case endpoint_kind::get_bucket_cors:
       return handle_get_bucket_cors(ctx);
     case endpoint_kind::put_bucket_cors:
