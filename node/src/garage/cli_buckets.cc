@@ -30,18 +30,6 @@ std::string label(const json& b) {
   return str(b, "id").substr(0, 16);
 }
 
-// "max 10.0 MiB, 100 objects", "none".
-std::string format_quotas(const json& b) {
-  json q = b.value("quotas", json::object());
-  std::string out;
-  if (q.contains("maxSize") && q["maxSize"].is_number_unsigned())
-    out = "max " + format_bytes(q["maxSize"].get<uint64_t>());
-  if (q.contains("maxObjects") && q["maxObjects"].is_number_unsigned())
-    out += (out.empty() ? "max " : ", ") + std::to_string(q["maxObjects"].get<uint64_t>()) +
-           " objects";
-  return out.empty() ? "none" : out;
-}
-
 // "name (key GK…), …" from the keys' bucketLocalAliases.
 std::string local_aliases(const json& b) {
   std::string out;
@@ -53,6 +41,18 @@ std::string local_aliases(const json& b) {
     }
   }
   return out;
+}
+
+// "max 10.0 MiB, 100 objects", "none".
+std::string format_quotas(const json& b) {
+  json q = b.value("quotas", json::object());
+  std::string out;
+  if (q.contains("maxSize") && q["maxSize"].is_number_unsigned())
+    out = "max " + format_bytes(q["maxSize"].get<uint64_t>());
+  if (q.contains("maxObjects") && q["maxObjects"].is_number_unsigned())
+    out += (out.empty() ? "max " : ", ") + std::to_string(q["maxObjects"].get<uint64_t>()) +
+           " objects";
+  return out.empty() ? "none" : out;
 }
 
 }  // namespace

@@ -183,7 +183,7 @@ using admin_request = std::variant<
 // Reads the query parameters and, for endpoints with a body, the JSON body
 // (an empty body counts as {}). 400 InvalidRequest for bad JSON, a field of
 // the wrong type or a missing parameter; 501 for options not built here
-// (local aliases, quotas, website access).
+// (none of UpdateBucket's any more).
 api_result<admin_request> parse_request(const route& r, std::string_view query,
                                         std::string_view body);
 
