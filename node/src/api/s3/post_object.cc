@@ -9,6 +9,7 @@
 #include "api/s3/object_headers.h"
 #include "api/s3/post_policy.h"
 #include "api/s3/request_context.h"
+#include "api/s3/s3_xml.h"
 #include "model/bucket_ops.h"
 #include "model/key_ops.h"
 #include "model/object_ops.h"
@@ -204,29 +205,6 @@ s3_result<model::header_list> form_headers(const form_fields& fields,
   if (!h.has("content-type") && !file_content_type.empty())
     h.add("content-type", file_content_type);
   return stored_headers(h);
-}
-
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 s3_task<void> respond_posted(request_context& ctx, const form_fields& fields,
