@@ -325,7 +325,7 @@ def main() -> int:
 
         if not args.no_local:
             c.set_delay(0)
-            time.sleep(3)  # let the nodes' pings see the new round trips
+            time.sleep(6)  # a ping interval (5 s): the nodes see the new round trips
             warm_up(s3)
             print("\n== 0 ms between zones (local reference, same cluster) ==", flush=True)
             w = workload(s3, n, seed=2, rpc_bytes=rpc_bytes)
