@@ -45,13 +45,20 @@ block_net::block_net(block_manager& mgr, rpc::layout_source layout, rpc::consist
                         });
 }
 
+namespace {
+// The partition of a block is that of its reference entries (model
+// block_ref, whose partition key is the block id), so that the nodes that
+// count a block's references are the nodes that store it.
+uint32_t block_partition(const hash256& id) { return layout::partition_of(blake2b_256(id.view())); }
+}  // namespace
+
 std::vector<rpc::node_id> block_net::owners(const hash256& id) const {
-  return layout_()->storage_nodes_of(layout::partition_of(id));
+  return layout_()->storage_nodes_of(block_partition(id));
 }
 
 result<void> block_net::put(const hash256& id, std::string_view data) {
   auto l = layout_();
-  auto sets = l->write_sets_of(layout::partition_of(id));
+  auto sets = l->write_sets_of(block_partition(id));
   const size_t quorum = rpc::write_quorum_of(l->current().replication_factor(), mode_);
   std::string body(id.view());
   body.append(data);
@@ -60,7 +67,7 @@ result<void> block_net::put(const hash256& id, std::string_view data) {
 
 std::vector<rpc::node_id> block_net::read_order(const hash256& id) const {
   auto l = layout_();
-  auto nodes = l->storage_nodes_of(layout::partition_of(id));
+  auto nodes = l->storage_nodes_of(block_partition(id));
   const auto& roles = l->current().roles();
   auto self_role = roles.find(net_.self());
   std::string zone = self_role == roles.end() ? std::string() : self_role->second.zone;

@@ -23,7 +23,7 @@ crdt::lww<std::string>& field(bucket& b, bucket_document which) {
 
 template <class Change>
 result<void> change_bucket(store& s, std::string_view bucket_id, Change change) {
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   GARAGE_ASSIGN_OR_RETURN(auto b, s.buckets().get(*tx, bucket_id, ""));
   if (!b || b->deleted)
     return error(errc::not_found, fmt::format("bucket {} not found", bucket_id));

@@ -12,21 +12,20 @@ namespace garage::model {
 
 namespace {
 
-result<bucket> live_bucket(store& s, db::transaction& tx, std::string_view id) {
+result<bucket> live_bucket(store& s, meta_tx& tx, std::string_view id) {
   GARAGE_ASSIGN_OR_RETURN(auto b, s.buckets().get(tx, id, ""));
   if (!b || b->deleted) return error(errc::not_found, fmt::format("bucket {} not found", id));
   return std::move(*b);
 }
 
-result<access_key> live_key(store& s, db::transaction& tx, std::string_view id) {
+result<access_key> live_key(store& s, meta_tx& tx, std::string_view id) {
   GARAGE_ASSIGN_OR_RETURN(auto k, s.keys().get(tx, id, ""));
   if (!k || k->deleted) return error(errc::not_found, fmt::format("access key {} not found", id));
   return std::move(*k);
 }
 
 // Points alias `name` at bucket_id (empty: nowhere) within tx.
-result<void> set_alias(store& s, db::transaction& tx, std::string_view name,
-                       std::string_view bucket_id) {
+result<void> set_alias(store& s, meta_tx& tx, std::string_view name, std::string_view bucket_id) {
   GARAGE_ASSIGN_OR_RETURN(auto existing, s.aliases().get(tx, name, ""));
   bucket_alias a;
   a.name = std::string(name);
@@ -35,8 +34,7 @@ result<void> set_alias(store& s, db::transaction& tx, std::string_view name,
   return s.aliases().insert(tx, a);
 }
 
-result<void> set_permission(store& s, db::transaction& tx, bucket& b, access_key& k,
-                            bucket_permission p) {
+result<void> set_permission(store& s, meta_tx& tx, bucket& b, access_key& k, bucket_permission p) {
   b.keys.put(k.id, p);
   k.buckets.put(b.id, p);
   GARAGE_TRY(s.buckets().insert(tx, b));
@@ -101,7 +99,7 @@ result<bucket> create_bucket(store& s, std::string_view name,
   if (!name.empty() && !is_valid_bucket_name(name)) {
     return error(errc::invalid_argument, fmt::format("invalid bucket name: {}", name));
   }
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   if (!name.empty()) {
     GARAGE_ASSIGN_OR_RETURN(auto a, s.aliases().get(*tx, name, ""));
     if (a && !a->bucket_id.value.empty()) {
@@ -127,7 +125,7 @@ result<bucket> create_bucket(store& s, std::string_view name,
 result<void> delete_bucket(store& s, std::string_view bucket_id) {
   GARAGE_ASSIGN_OR_RETURN(bool empty, bucket_is_empty(s, bucket_id));
   if (!empty) return error(errc::conflict, "bucket is not empty");
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   GARAGE_ASSIGN_OR_RETURN(auto b, live_bucket(s, *tx, bucket_id));
   for (const auto& name : active_aliases(b)) {
     GARAGE_ASSIGN_OR_RETURN(auto a, s.aliases().get(*tx, name, ""));
@@ -162,7 +160,7 @@ result<void> add_alias(store& s, std::string_view bucket_id, std::string_view na
   if (!is_valid_bucket_name(name)) {
     return error(errc::invalid_argument, fmt::format("invalid bucket name: {}", name));
   }
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   GARAGE_ASSIGN_OR_RETURN(auto b, live_bucket(s, *tx, bucket_id));
   GARAGE_ASSIGN_OR_RETURN(auto a, s.aliases().get(*tx, name, ""));
   if (a && !a->bucket_id.value.empty()) {
@@ -176,7 +174,7 @@ result<void> add_alias(store& s, std::string_view bucket_id, std::string_view na
 }
 
 result<void> remove_alias(store& s, std::string_view bucket_id, std::string_view name) {
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   GARAGE_ASSIGN_OR_RETURN(auto b, live_bucket(s, *tx, bucket_id));
   auto aliases = active_aliases(b);
   if (std::find(aliases.begin(), aliases.end(), name) == aliases.end()) {
@@ -220,7 +218,7 @@ result<void> add_local_alias(store& s, std::string_view bucket_id, std::string_v
   if (!is_valid_bucket_name(name)) {
     return error(errc::invalid_argument, fmt::format("invalid bucket name: {}", name));
   }
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   GARAGE_ASSIGN_OR_RETURN(auto b, live_bucket(s, *tx, bucket_id));
   GARAGE_ASSIGN_OR_RETURN(auto k, live_key(s, *tx, key_id));
   if (auto existing = local_alias_target(k, name)) {
@@ -237,7 +235,7 @@ result<void> add_local_alias(store& s, std::string_view bucket_id, std::string_v
 
 result<void> remove_local_alias(store& s, std::string_view bucket_id, std::string_view key_id,
                                 std::string_view name) {
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   GARAGE_ASSIGN_OR_RETURN(auto b, live_bucket(s, *tx, bucket_id));
   GARAGE_ASSIGN_OR_RETURN(auto k, live_key(s, *tx, key_id));
   if (local_alias_target(k, name) != b.id) {
@@ -261,7 +259,7 @@ namespace {
 template <class Change>
 result<void> change_permission(store& s, std::string_view bucket_id, std::string_view key_id,
                                Change change) {
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   GARAGE_ASSIGN_OR_RETURN(auto b, live_bucket(s, *tx, bucket_id));
   GARAGE_ASSIGN_OR_RETURN(auto k, live_key(s, *tx, key_id));
   bucket_permission p = k.permission_on(b.id);

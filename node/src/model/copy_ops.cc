@@ -8,8 +8,7 @@ namespace garage::model {
 
 namespace {
 
-result<void> require_live_source(store& s, db::transaction& tx,
-                                 std::string_view source_version_id) {
+result<void> require_live_source(store& s, meta_tx& tx, std::string_view source_version_id) {
   GARAGE_ASSIGN_OR_RETURN(auto src, s.versions().get(tx, source_version_id, ""));
   if (!src || src->deleted) return error(errc::not_found, "the copy source was deleted");
   return ok();
@@ -20,7 +19,7 @@ result<void> require_live_source(store& s, db::transaction& tx,
 result<std::string> put_shared_blocks(store& s, std::string_view bucket_id, std::string_view key,
                                       object_meta meta, const version& data,
                                       std::string_view source_version_id) {
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   GARAGE_TRY(require_live_source(s, *tx, source_version_id));
   version ver;
   ver.id = new_version_id();
@@ -57,7 +56,7 @@ result<void> add_shared_blocks(store& s, std::string_view upload_id, std::string
                                std::string_view key,
                                const std::vector<std::pair<block_location, version_block>>& blocks,
                                std::string_view source_version_id) {
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   GARAGE_TRY(require_live_source(s, *tx, source_version_id));
   GARAGE_ASSIGN_OR_RETURN(auto existing, s.versions().get(*tx, upload_id, ""));
   if (!existing || existing->deleted) return error(errc::conflict, "the upload was aborted");

@@ -43,7 +43,7 @@ result<access_key> import_key(store& s, std::string_view id, std::string_view se
   if (secret.size() != 64 || !is_hex(secret)) {
     return error(errc::invalid_argument, "invalid secret key: expected 64 hex digits");
   }
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   GARAGE_ASSIGN_OR_RETURN(auto existing, s.keys().get(*tx, id, ""));
   if (existing) {
     return error(errc::already_exists,
@@ -90,7 +90,7 @@ result<access_key> find_key(store& s, std::string_view pattern) {
 
 result<access_key> update_key(store& s, std::string_view id, std::optional<std::string> name,
                               std::optional<bool> allow_create_bucket) {
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   GARAGE_ASSIGN_OR_RETURN(auto k, s.keys().get(*tx, id, ""));
   if (!k || k->deleted) return error(errc::not_found, fmt::format("access key {} not found", id));
   if (name) k->name.update(*name);
@@ -101,7 +101,7 @@ result<access_key> update_key(store& s, std::string_view id, std::optional<std::
 }
 
 result<void> delete_key(store& s, std::string_view id) {
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   GARAGE_ASSIGN_OR_RETURN(auto k, s.keys().get(*tx, id, ""));
   if (!k || k->deleted) return error(errc::not_found, fmt::format("access key {} not found", id));
   for (const auto& [bucket_id, perm] : k->buckets.items()) {

@@ -22,7 +22,7 @@ constexpr size_t kPage = 500;
 // since the scan wins over the rule), in one transaction.
 result<bool> expire_object(store& s, std::string_view bucket_id, std::string_view key,
                            std::string_view version_id) {
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   GARAGE_ASSIGN_OR_RETURN(auto existing, s.objects().get(*tx, bucket_id, key));
   const object_version* cur = existing ? existing->current() : nullptr;
   if (!cur || cur->id != version_id) return false;
@@ -99,7 +99,7 @@ result<lifecycle_stats> run_lifecycle(store& s, uint64_t now_msec) {
     }
     GARAGE_TRY(process_bucket(s, b.id, *conf, now, stats));
     ++stats.buckets;
-    auto tx = s.db().begin();
+    auto tx = s.db().begin();  // this node's own record of its runs
     tx->put(runs, b.id, period);
     GARAGE_TRY(tx->commit());
   }

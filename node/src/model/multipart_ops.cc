@@ -10,7 +10,7 @@ namespace garage::model {
 
 namespace {
 
-result<upload_info> load_upload(store& s, db::transaction* tx, std::string_view bucket_id,
+result<upload_info> load_upload(store& s, meta_tx* tx, std::string_view bucket_id,
                                 std::string_view key, std::string_view upload_id) {
   auto obj = tx ? s.objects().get(*tx, bucket_id, key) : s.objects().get(bucket_id, key);
   if (!obj) return std::move(obj).error();
@@ -33,7 +33,7 @@ result<upload_info> get_upload(store& s, std::string_view bucket_id, std::string
 
 result<void> add_part(store& s, std::string_view upload_id, std::string_view bucket_id,
                       std::string_view key, part_key part, part_info info) {
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   GARAGE_ASSIGN_OR_RETURN(auto existing, s.versions().get(*tx, upload_id, ""));
   if (!existing || existing->deleted) return error(errc::not_found, "no such upload");
   version ver;
@@ -77,7 +77,7 @@ result<std::string> complete_multipart(store& s, std::string_view bucket_id, std
                                        std::string_view upload_id,
                                        const std::vector<part_key>& chosen, object_meta meta,
                                        const write_precondition& pre) {
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   GARAGE_ASSIGN_OR_RETURN(auto up, load_upload(s, tx.get(), bucket_id, key, upload_id));
   version final_version;
   final_version.id = new_version_id();

@@ -25,12 +25,28 @@ object single(std::string_view bucket_id, std::string_view key, object_version v
   return o;
 }
 
+// The object as far as a new version's timestamp needs it. Standalone: the
+// entry, read in the transaction. In a cluster, a write that checks nothing
+// does not wait for a quorum read: this node's copy (if it holds one) gives
+// the timestamp to beat, and the clock does the rest (last writer wins, as
+// in Garage).
+result<std::optional<object>> entry_for_timestamp(store& s, meta_tx& tx, std::string_view bucket_id,
+                                                  std::string_view key) {
+  if (s.clustered()) return s.objects().get_local(bucket_id, key);
+  return s.objects().get(tx, bucket_id, key);
+}
+
 // Inserts a new version with a fresh timestamp, reading the entry in the same
 // transaction so the timestamp is after every version already there.
 result<std::string> insert_new_version(store& s, std::string_view bucket_id, std::string_view key,
                                        object_version v, const write_precondition& pre) {
-  auto tx = s.db().begin();
-  GARAGE_ASSIGN_OR_RETURN(auto existing, s.objects().get(*tx, bucket_id, key));
+  auto tx = s.begin();
+  std::optional<object> existing;
+  if (pre.any()) {
+    GARAGE_ASSIGN_OR_RETURN(existing, s.objects().get(*tx, bucket_id, key));
+  } else {
+    GARAGE_ASSIGN_OR_RETURN(existing, entry_for_timestamp(s, *tx, bucket_id, key));
+  }
   GARAGE_TRY(check_precondition(existing, pre));
   v.timestamp = next_version_timestamp(existing);
   std::string id = v.id;
@@ -92,8 +108,8 @@ result<std::string> begin_upload(store& s, std::string_view bucket_id, std::stri
   v.state = version_state::uploading;
   v.multipart = multipart;
   v.meta = std::move(initial);
-  auto tx = s.db().begin();
-  GARAGE_ASSIGN_OR_RETURN(auto existing, s.objects().get(*tx, bucket_id, key));
+  auto tx = s.begin();
+  GARAGE_ASSIGN_OR_RETURN(auto existing, entry_for_timestamp(s, *tx, bucket_id, key));
   v.timestamp = next_version_timestamp(existing);
   std::string id = v.id;
   version ver;
@@ -108,11 +124,16 @@ result<std::string> begin_upload(store& s, std::string_view bucket_id, std::stri
 
 result<void> add_block(store& s, std::string_view version_id, std::string_view bucket_id,
                        std::string_view key, block_location loc, version_block block) {
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   // Only into a live upload: a version aborted (and perhaps already forgotten)
-  // must not come back to life holding references nothing will release.
-  GARAGE_ASSIGN_OR_RETURN(auto existing, s.versions().get(*tx, version_id, ""));
-  if (!existing || existing->deleted) return error(errc::conflict, "the upload was aborted");
+  // must not come back to life holding references nothing will release. In a
+  // cluster the version's replicas see to it (a deleted version stays deleted
+  // whatever is merged into it, and references only what it held), so the
+  // block costs one round trip, not two.
+  if (!s.clustered()) {
+    GARAGE_ASSIGN_OR_RETURN(auto existing, s.versions().get(*tx, version_id, ""));
+    if (!existing || existing->deleted) return error(errc::conflict, "the upload was aborted");
+  }
   version ver;
   ver.id = std::string(version_id);
   ver.bucket_id = std::string(bucket_id);
@@ -126,8 +147,17 @@ result<void> add_block(store& s, std::string_view version_id, std::string_view b
 result<void> complete_upload(store& s, std::string_view bucket_id, std::string_view key,
                              std::string_view version_id, object_meta meta,
                              const write_precondition& pre) {
-  auto tx = s.db().begin();
-  GARAGE_ASSIGN_OR_RETURN(auto existing, s.objects().get(*tx, bucket_id, key));
+  auto tx = s.begin();
+  std::optional<object> existing;
+  if (s.clustered() && !pre.any()) {
+    // The upload as this node wrote it, when it holds a copy; else a quorum.
+    GARAGE_ASSIGN_OR_RETURN(existing, s.objects().get_local(bucket_id, key));
+    const object_version* mine = existing ? existing->find(version_id) : nullptr;
+    if (!mine || mine->state != version_state::uploading) existing.reset();
+  }
+  if (!existing) {
+    GARAGE_ASSIGN_OR_RETURN(existing, s.objects().get(*tx, bucket_id, key));
+  }
   GARAGE_TRY(check_precondition(existing, pre));
   const object_version* cur = existing ? existing->find(version_id) : nullptr;
   // Gone from the entry: a newer version completed meanwhile, which replaces
@@ -147,7 +177,7 @@ result<void> complete_upload(store& s, std::string_view bucket_id, std::string_v
 
 result<void> abort_upload(store& s, std::string_view bucket_id, std::string_view key,
                           std::string_view version_id) {
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   GARAGE_ASSIGN_OR_RETURN(auto existing, s.objects().get(*tx, bucket_id, key));
   object_version v;
   v.id = std::string(version_id);
@@ -169,8 +199,18 @@ result<void> abort_upload(store& s, std::string_view bucket_id, std::string_view
 }
 
 result<bool> delete_object(store& s, std::string_view bucket_id, std::string_view key) {
-  auto tx = s.db().begin();
-  GARAGE_ASSIGN_OR_RETURN(auto existing, s.objects().get(*tx, bucket_id, key));
+  auto tx = s.begin();
+  std::optional<object> existing;
+  if (s.clustered()) {
+    // This node's copy shows an object: delete it in one round trip. It
+    // shows none: ask a quorum (a marker on nothing would be garbage, and
+    // would end uploads in progress).
+    GARAGE_ASSIGN_OR_RETURN(existing, s.objects().get_local(bucket_id, key));
+    if (existing && !existing->current()) existing.reset();
+  }
+  if (!existing) {
+    GARAGE_ASSIGN_OR_RETURN(existing, s.objects().get(*tx, bucket_id, key));
+  }
   if (!existing || !existing->current()) return false;
   object_version v;
   v.id = new_version_id();
@@ -184,7 +224,7 @@ result<bool> delete_object(store& s, std::string_view bucket_id, std::string_vie
 
 result<void> set_object_tags(store& s, std::string_view bucket_id, std::string_view key,
                              header_list tags) {
-  auto tx = s.db().begin();
+  auto tx = s.begin();
   GARAGE_ASSIGN_OR_RETURN(auto existing, s.objects().get(*tx, bucket_id, key));
   const object_version* cur = existing ? existing->current() : nullptr;
   if (!cur) return error(errc::not_found, "no such object");

@@ -22,13 +22,13 @@ result<void> version_schema::updated(db::transaction& tx, const version* old, co
     std::set<hash256> seen;
     for (const auto& [loc, b] : old->blocks) {
       if (!seen.insert(b.hash).second) continue;
-      GARAGE_TRY(refs->insert(tx, block_ref{b.hash, now.id, true}));
+      GARAGE_TRY(refs(tx, block_ref{b.hash, now.id, true}));
     }
     return ok();
   }
   for (const auto& [loc, b] : now.blocks) {
     if (old && old->blocks.count(loc)) continue;
-    GARAGE_TRY(refs->insert(tx, block_ref{b.hash, now.id, false}));
+    GARAGE_TRY(refs(tx, block_ref{b.hash, now.id, false}));
   }
   return ok();
 }
@@ -60,7 +60,7 @@ result<void> object_schema::updated(db::transaction& tx, const object* old, cons
       tomb.deleted = true;
       tomb.bucket_id = now.bucket_id;
       tomb.key = now.key;
-      GARAGE_TRY(versions->insert(tx, tomb));
+      GARAGE_TRY(versions(tx, tomb));
     }
   }
   bucket_counts before = counts_of(old);

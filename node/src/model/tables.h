@@ -9,6 +9,7 @@
 //   block_ref → block reference counts
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,12 @@ using alias_table = table::table<plain_schema<bucket_alias, kAliasTable>>;
 using key_table = table::table<plain_schema<access_key, kKeyTable>>;
 using counter_table = table::table<plain_schema<bucket_counter, kCounterTable>>;
 
+// A hook's write to another table, inside the transaction of the insert that
+// triggered it: on a standalone node the local table's insert; on a cluster
+// node a push to that table's insert queue (the entry lives on other nodes).
+template <class E>
+using emit_fn = std::function<result<void>(db::transaction&, const E&)>;
+
 struct block_ref_schema {
   using entry = block_ref;
   static constexpr std::string_view name = "block_ref";
@@ -53,7 +60,7 @@ using block_ref_table = table::table<block_ref_schema>;
 struct version_schema {
   using entry = version;
   static constexpr std::string_view name = "version";
-  block_ref_table* refs;
+  emit_fn<block_ref> refs;
   result<void> updated(db::transaction& tx, const version* old, const version& now);
 };
 using version_table = table::table<version_schema>;
@@ -61,7 +68,7 @@ using version_table = table::table<version_schema>;
 struct object_schema {
   using entry = object;
   static constexpr std::string_view name = "object";
-  version_table* versions;
+  emit_fn<version> versions;
   counter_table* counters;
   std::string node_id;  // this node's counter slot
   result<void> updated(db::transaction& tx, const object* old, const object& now);

@@ -134,6 +134,8 @@ struct layout_manager::state : std::enable_shared_from_this<state> {
   // held, so the file and memory change in the same order.
   mutable std::mutex mu;
   layout_history hist;
+  // An immutable copy of hist, replaced with it (for layout_source readers).
+  std::shared_ptr<const layout_history> snap;
   std::set<std::pair<uint64_t, node_id>> conflicts;
 
   // Held while callbacks run, so that they see changes in order.
@@ -172,6 +174,7 @@ struct layout_manager::state : std::enable_shared_from_this<state> {
         return std::move(p).error();
       }
       hist = copy;
+      snap = std::make_shared<const layout_history>(hist);
     }
     notify();
     push_all(layout::encode_layout_history(copy));
@@ -412,6 +415,12 @@ const node_id& layout_manager::self() const { return s_->net.self(); }
 layout_history layout_manager::history() const {
   std::lock_guard lk(s_->mu);
   return s_->hist;
+}
+
+std::shared_ptr<const layout_history> layout_manager::snapshot() const {
+  std::lock_guard lk(s_->mu);
+  if (!s_->snap) s_->snap = std::make_shared<const layout_history>(s_->hist);
+  return s_->snap;
 }
 
 uint64_t layout_manager::version() const {

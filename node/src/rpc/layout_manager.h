@@ -96,7 +96,10 @@ class layout_manager {
 
   // ---- reading ----
   layout::layout_history history() const;  // a copy
-  uint64_t version() const;                // current().version()
+  // The same, shared and never modified (cheap: the table and block layers'
+  // layout_source reads it on every request).
+  std::shared_ptr<const layout::layout_history> snapshot() const;
+  uint64_t version() const;  // current().version()
   layout_digest digest() const;
   std::vector<layout_conflict> conflicts() const;
 

@@ -213,6 +213,7 @@ result<config> parse_config(std::string_view yaml_text, std::string_view origin)
       {"block_size", uint_opt(c.block_size, origin, 4096, 64ull << 20, true)},
       {"compression_level", uint_opt(compression, origin, 0, 19)},
       {"replication_factor", uint_opt(rf, origin, 1, 7)},
+      {"consistency_mode", string_opt(c.consistency_mode, origin)},
       {"inline_threshold", uint_opt(c.inline_threshold, origin, 0, 64 * 1024, true)},
       {"block_gc_delay_secs", uint_opt(c.block_gc_delay_secs, origin, 0, 365ull * 86400)},
       {"upload_timeout_secs", uint_opt(c.upload_timeout_secs, origin, 1, 365ull * 86400)},
@@ -246,10 +247,10 @@ result<config> parse_config(std::string_view yaml_text, std::string_view origin)
 
   if (c.metadata_dir.empty()) return bad(origin, "metadata_dir", "is required");
   if (c.data_dir.empty()) return bad(origin, "data_dir", "is required");
-  if (c.replication_factor != 1)
-    return bad(origin, "replication_factor",
-               "only 1 is supported by this version (a single node); got " +
-                   std::to_string(c.replication_factor));
+  if (c.consistency_mode != "consistent" && c.consistency_mode != "degraded" &&
+      c.consistency_mode != "dangerous")
+    return bad(origin, "consistency_mode",
+               "must be consistent, degraded or dangerous; got '" + c.consistency_mode + "'");
   static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};
   if (std::find(std::begin(levels), std::end(levels), c.log_level) == std::end(levels))
     return bad(origin, "log_level",

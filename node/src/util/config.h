@@ -45,7 +45,11 @@ struct config {
   uint64_t block_size = 1 << 20;
   // zstd level for stored blocks; 0 disables compression.
   int compression_level = 1;
+  // 1: a standalone node (its data stays on it). 2 and more: a cluster node;
+  // S3 data is replicated on that many nodes of the layout.
   uint32_t replication_factor = 1;
+  // Quorums of a cluster: consistent, degraded or dangerous (rpc/quorum.h).
+  std::string consistency_mode = "consistent";
   // Objects up to this size are stored inline in the object entry.
   uint64_t inline_threshold = 3072;
   // How long a block whose reference count dropped to zero is kept before deletion.

@@ -150,9 +150,9 @@ http::task<result<void>> stream_blocks(request& r, const model::version& ver, ui
     pos = block_end;
   }
   using read_job = http::background<result<std::string>>;
-  block::block_manager* blocks = &r.store.blocks();
+  model::store* blocks = &r.store;
   auto fetch = [&r, blocks](hash256 id) {
-    return read_job::start(r.rt, [blocks, id] { return blocks->get(id); });
+    return read_job::start(r.rt, [blocks, id] { return blocks->get_block(id); });
   };
   read_job next;
   if (!pieces.empty()) next = fetch(pieces[0].hash);

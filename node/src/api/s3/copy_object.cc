@@ -29,7 +29,7 @@ s3_task<std::string> rewrite_blocks(request_context& ctx, const copy_source_obje
       md5.update(plain);
       GARAGE_ASSIGN_OR_RETURN(auto sealed, seal_for_storage(ctx.sse_c_key, std::move(plain)));
       hash256 id = blake2b_256(sealed);
-      GARAGE_TRY(ctx.store.blocks().put(id, sealed));
+      GARAGE_TRY(ctx.store.put_block(id, sealed));
       return model::add_block(ctx.store, version_id, ctx.bucket_id, ctx.req.key,
                               model::block_location{loc.part_number, 0, loc.offset},
                               model::version_block{id, b.size});

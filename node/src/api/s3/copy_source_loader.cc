@@ -75,7 +75,7 @@ s3_task<copy_source_object> load_copy_source(request_context& ctx) {
 result<std::string> read_source_piece(model::store& s, const hash256& id,
                                       const std::optional<std::string>& open_key, uint64_t from,
                                       uint64_t to) {
-  GARAGE_ASSIGN_OR_RETURN(auto stored, s.blocks().get(id));
+  GARAGE_ASSIGN_OR_RETURN(auto stored, s.get_block(id));
   GARAGE_ASSIGN_OR_RETURN(auto plain, open_from_storage(open_key, std::move(stored)));
   if (to > plain.size() || from > to) {
     return error(errc::corrupted, "block " + id.hex() + " is shorter than its version says");

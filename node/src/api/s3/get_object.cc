@@ -80,10 +80,10 @@ s3_task<void> stream_blocks(request_context& ctx, const model::version& ver, uin
   // The next block is read (and verified) on the blocking pool while this one
   // is written to the socket.
   using read_job = http::background<result<std::string>>;
-  block::block_manager* blocks = &ctx.store.blocks();
+  model::store* blocks = &ctx.store;
   auto fetch = [&ctx, blocks, &key](hash256 id) {
     return read_job::start(ctx.rt, [blocks, id, key]() -> result<std::string> {
-      GARAGE_ASSIGN_OR_RETURN(auto stored, blocks->get(id));
+      GARAGE_ASSIGN_OR_RETURN(auto stored, blocks->get_block(id));
       return open_from_storage(key, std::move(stored));
     });
   };

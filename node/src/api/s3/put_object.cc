@@ -57,7 +57,7 @@ s3_task<void> store_blocks(request_context& ctx, const fill_function& fill,
           // SSE-C: the block stored (and named by its hash) is the sealed one.
           GARAGE_ASSIGN_OR_RETURN(auto stored, seal_for_storage(sse_c_key, data));
           hash256 id = blake2b_256(stored);
-          GARAGE_TRY(store->blocks().put(id, stored));
+          GARAGE_TRY(store->put_block(id, stored));
           return model::add_block(*store, version_id, bucket_id, key,
                                   model::block_location{part_number, attempt, offset},
                                   model::version_block{id, data.size()});

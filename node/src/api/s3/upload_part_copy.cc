@@ -67,7 +67,7 @@ s3_task<void> handle_upload_part_copy(request_context& ctx) {
     uint64_t plain_size = plain.size();
     GARAGE_ASSIGN_OR_RETURN(auto sealed, seal_for_storage(ctx.sse_c_key, std::move(plain)));
     hash256 id = blake2b_256(sealed);
-    GARAGE_TRY(ctx.store.blocks().put(id, sealed));
+    GARAGE_TRY(ctx.store.put_block(id, sealed));
     return model::add_block(ctx.store, upload_id, ctx.bucket_id, ctx.req.key,
                             model::block_location{part, attempt, offset},
                             model::version_block{id, plain_size});
