@@ -214,6 +214,7 @@ result<config> parse_config(std::string_view yaml_text, std::string_view origin)
       {"compression_level", uint_opt(compression, origin, 0, 19)},
       {"replication_factor", uint_opt(rf, origin, 1, 7)},
       {"consistency_mode", string_opt(c.consistency_mode, origin)},
+      {"sync_interval_secs", uint_opt(c.sync_interval_secs, origin, 1, 7ull * 86400)},
       {"inline_threshold", uint_opt(c.inline_threshold, origin, 0, 64 * 1024, true)},
       {"block_gc_delay_secs", uint_opt(c.block_gc_delay_secs, origin, 0, 365ull * 86400)},
       {"upload_timeout_secs", uint_opt(c.upload_timeout_secs, origin, 1, 365ull * 86400)},

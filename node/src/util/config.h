@@ -50,6 +50,9 @@ struct config {
   uint32_t replication_factor = 1;
   // Quorums of a cluster: consistent, degraded or dangerous (rpc/quorum.h).
   std::string consistency_mode = "consistent";
+  // How often a cluster node compares its tables with the other replicas
+  // (anti-entropy); it also does right after a layout change.
+  uint64_t sync_interval_secs = 60;
   // Objects up to this size are stored inline in the object entry.
   uint64_t inline_threshold = 3072;
   // How long a block whose reference count dropped to zero is kept before deletion.

@@ -1,0 +1,95 @@
+#include "garage/cluster_workers.h"
+
+#include <atomic>
+
+#include "block/block_net.h"
+#include "block/block_workers.h"
+#include "table/sync_worker.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+namespace garage {
+
+namespace {
+
+class insert_queue_worker final : public worker {
+ public:
+  explicit insert_queue_worker(model::store& s) : s_(s) {}
+  std::string name() const override { return "insert queue"; }
+  result<worker_state> step() override {
+    GARAGE_ASSIGN_OR_RETURN(size_t n, s_.drain_queues(100));
+    sent_ += n;
+    return n ? worker_state::busy : worker_state::idle;
+  }
+  std::optional<uint64_t> queue_length() const override { return s_.queued_inserts(); }
+  std::string progress() const override { return std::to_string(sent_.load()) + " sent"; }
+  std::chrono::milliseconds idle_interval() const override {
+    return std::chrono::milliseconds(200);
+  }
+
+ private:
+  model::store& s_;
+  std::atomic<uint64_t> sent_{0};
+};
+
+class layout_worker final : public worker {
+ public:
+  layout_worker(model::store& s, rpc::layout_manager& l, worker_runner& runner)
+      : s_(s), l_(l), runner_(runner) {}
+  std::string name() const override { return "layout"; }
+  result<worker_state> step() override {
+    const uint64_t v = l_.version();
+    // Acknowledge the current version (new writes already go to every live
+    // version: the replication reads the layout on each request).
+    GARAGE_TRY(l_.update_trackers([v](layout::layout_history& h, const rpc::node_id& self) {
+      return h.update_local(self, v);
+    }));
+    if (v != seen_) {
+      if (seen_ != 0 || v > 1) {
+        LOG_INFO("layout version {}: checking where every local block belongs", v);
+        if (auto* bn = s_.block_network()) GARAGE_TRY(bn->queue_all(now_msec()));
+      }
+      seen_ = v;
+      runner_.wake_all();
+    }
+    return worker_state::idle;
+  }
+  std::string progress() const override { return "version " + std::to_string(seen_.load()); }
+  std::chrono::milliseconds idle_interval() const override { return std::chrono::seconds(1); }
+
+ private:
+  model::store& s_;
+  rpc::layout_manager& l_;
+  worker_runner& runner_;
+  std::atomic<uint64_t> seen_{0};
+};
+
+}  // namespace
+
+void add_cluster_workers(worker_runner& runner, model::store& store, rpc::layout_manager& layout,
+                         const cluster_worker_options& opts) {
+  runner.add(std::make_unique<insert_queue_worker>(store));
+  runner.add(std::make_unique<layout_worker>(store, layout, runner));
+  auto syncs = store.sync_tables();
+  for (auto* t : syncs) runner.add(std::make_unique<table::merkle_worker>(*t));
+  rpc::layout_manager* lp = &layout;
+  runner.add(std::make_unique<table::sync_worker>(
+      syncs, [lp] { return lp->version(); },
+      [lp](uint64_t v) {
+        auto r = lp->update_trackers([v](layout::layout_history& h, const rpc::node_id& self) {
+          bool a = h.set_sync(self, v);
+          bool b = h.update_local(self, h.current().version());
+          return a || b;
+        });
+        if (!r) LOG_WARN("layout: cannot record the synced version: {}", r.error().to_string());
+      },
+      opts.sync_interval));
+  runner.add(std::make_unique<table::tombstone_gc_worker>(syncs, opts.tombstone_delay_msec,
+                                                          std::chrono::minutes(1)));
+  if (auto* bn = store.block_network()) {
+    runner.add(std::make_unique<block::resync_worker>(*bn, store.blocks()));
+    runner.add(std::make_unique<block::scrub_worker>(*bn, opts.scrub_period), 4);
+  }
+}
+
+}  // namespace garage
