@@ -91,7 +91,8 @@ result<bucket> get_bucket(store& s, std::string_view bucket_id) {
 
 result<bucket_counts> get_counts(store& s, std::string_view bucket_id) {
   GARAGE_ASSIGN_OR_RETURN(auto c, s.counters().get(bucket_id, ""));
-  return c ? c->total() : bucket_counts{};
+  if (!c) return bucket_counts{};
+  return s.clustered() ? c->largest_slot() : c->total();
 }
 
 result<bucket> create_bucket(store& s, std::string_view name,

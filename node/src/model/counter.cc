@@ -1,5 +1,7 @@
 #include "model/counter.h"
 
+#include <algorithm>
+
 #include "util/codec.h"
 
 namespace garage::model {
@@ -32,6 +34,16 @@ void bucket_counter::merge(const bucket_counter& other) {
 bucket_counts bucket_counter::total() const {
   bucket_counts t;
   for (const auto& [node, slot] : slots) t += slot.value;
+  return t;
+}
+
+bucket_counts bucket_counter::largest_slot() const {
+  bucket_counts t;
+  for (const auto& [node, slot] : slots) {
+    t.objects = std::max(t.objects, slot.value.objects);
+    t.bytes = std::max(t.bytes, slot.value.bytes);
+    t.uploads = std::max(t.uploads, slot.value.uploads);
+  }
   return t;
 }
 

@@ -43,7 +43,14 @@ struct bucket_counter {
   static result<bucket_counter> decode(std::string_view bytes);
   bool operator==(const bucket_counter&) const = default;
 
+  // The sum of the slots: each node counted its own changes (a standalone
+  // node has one slot).
   bucket_counts total() const;
+  // Field by field, the largest slot: in a cluster every replica of the
+  // bucket's partition counts every object, so the slots are copies of one
+  // count, the largest being the most up to date (approximately: a slot may
+  // lag behind while its node catches up).
+  bucket_counts largest_slot() const;
 };
 
 }  // namespace garage::model
