@@ -113,6 +113,8 @@ int run_command(const command& cmd, const api_caller& call, std::ostream& out, s
       r = cmd_layout(ctx);
     } else if (cmd.name.starts_with("node ")) {
       r = cmd_node(ctx);
+    } else if (cmd.name.starts_with("worker ")) {
+      r = cmd_worker(ctx);
     } else {
       r = error(errc::invalid_argument, "unknown command '" + cmd.name + "'");
     }

@@ -78,6 +78,14 @@ constexpr std::array kCommands = {
     command_spec{"layout revert", 0, 0, "", "garage layout revert", "drop every staged change"},
     command_spec{"layout history", 0, 0, "", "garage layout history",
                  "list the live layout versions and the nodes' update trackers"},
+    command_spec{"worker list", 0, 0, "busy errors", "garage worker list [--busy] [--errors]",
+                 "list this node's background workers: state, tranquility, queue, errors"},
+    command_spec{"worker info", 1, 1, "", "garage worker info WORKER",
+                 "show one worker (by id or name): progress, errors, last error"},
+    command_spec{"worker get", 0, 1, "", "garage worker get [VARIABLE]",
+                 "show worker variables (<worker>-tranquility)"},
+    command_spec{"worker set", 2, 3, "", "garage worker set WORKER tranquility N",
+                 "throttle a worker: after each step, sleep N times its duration (0..1000)"},
     command_spec{"help", 0, 0, "", "garage help", "show this help"},
 };
 
@@ -149,6 +157,8 @@ const std::vector<option_spec>& option_table() {
       {"tag", "t", false, true, [](options& o, std::string v) { o.tags.push_back(v); }},
       {"layout-version", "", false, true, [](options& o, std::string v) { o.layout_version = v; }},
       {"redundancy", "r", false, true, [](options& o, std::string v) { o.redundancy = v; }},
+      {"busy", "", false, false, [](options& o, std::string) { o.busy = true; }},
+      {"errors", "", false, false, [](options& o, std::string) { o.errors = true; }},
   };
   return table;
 }
@@ -220,7 +230,7 @@ result<command> parse_command_line(const std::vector<std::string>& argv) {
     consumed = 1;
   }
   if (!spec) {
-    if (words[0] == "key" || words[0] == "bucket" || words[0] == "layout") {
+    if (words[0] == "key" || words[0] == "bucket" || words[0] == "layout" || words[0] == "worker") {
       if (words.size() < 2) {
         if (cmd.opts.help) {
           cmd.name = words[0];
@@ -258,6 +268,9 @@ result<command> parse_command_line(const std::vector<std::string>& argv) {
   }
   if (cmd.name == "layout apply" && !cmd.opts.layout_version)
     return usage("'layout apply': give --version N (the current version + 1; see layout show)");
+  if (cmd.name == "worker set" && cmd.args.size() == 3 && cmd.args[1] != "tranquility")
+    return usage("'worker set': unknown variable '" + cmd.args[1] +
+                 "' (a worker's one variable is tranquility)");
   if (cmd.name == "layout config" && !cmd.opts.redundancy)
     return usage("'layout config': give -r N (zones) or -r maximum");
   if ((cmd.name == "key delete" || cmd.name == "bucket delete") && !cmd.opts.yes)
@@ -319,7 +332,8 @@ std::string guess_command(const std::vector<std::string>& argv) {
     }
   }
   if (words.empty()) return {};
-  if ((words[0] == "key" || words[0] == "bucket" || words[0] == "layout") && words.size() > 1)
+  if ((words[0] == "key" || words[0] == "bucket" || words[0] == "layout" || words[0] == "worker") &&
+      words.size() > 1)
     return words[0] + " " + words[1];
   return words[0];
 }

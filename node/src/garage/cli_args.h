@@ -52,6 +52,9 @@ struct options {
   std::vector<std::string> tags;              // -t TAG, repeatable
   std::optional<std::string> layout_version;  // --version N (only after `layout apply`)
   std::optional<std::string> redundancy;      // -r N|maximum
+  // garage worker list.
+  bool busy = false;    // --busy: busy workers only
+  bool errors = false;  // --errors: workers that have failed at least once
 };
 
 struct command {

@@ -43,5 +43,6 @@ result<void> cmd_key(const context& ctx);     // every "key ..." command
 result<void> cmd_bucket(const context& ctx);  // every "bucket ..." command
 result<void> cmd_layout(const context& ctx);  // every "layout ..." command
 result<void> cmd_node(const context& ctx);    // node id, node connect
+result<void> cmd_worker(const context& ctx);  // every "worker ..." command
 
 }  // namespace garage::cli

@@ -18,6 +18,7 @@
 #include "api/common/server.h"
 #include "api/s3/s3_api.h"
 #include "garage/node_config.h"
+#include "garage/node_workers.h"
 #include "garage/periodic.h"
 #include "model/lifecycle_worker.h"
 #include "model/store.h"
@@ -221,6 +222,9 @@ int run_server(const cli::options& opts) {
     std::unique_ptr<rpc::layout_manager> layout;
     admin_opts.layout = [&layout] { return layout.get(); };
     admin_opts.cluster = cluster;
+    // The background workers (`garage worker list`), added once the node serves.
+    worker_runner workers;
+    admin_opts.workers = [&workers] { return &workers; };
     admin::admin_api admin(rt, **store, cfg, std::move(admin_opts));
 
     http::server_options s3_opts;
@@ -275,29 +279,14 @@ int run_server(const cli::options& opts) {
              listening_on(cfg.admin.api_bind_addr, admin_server.port()));
 
     // Background maintenance, off the I/O threads.
-    periodic maintenance(maintenance_interval((*store)->cfg()), [&store] {
-      auto summary = (*store)->maintenance(now_msec());
-      if (summary) {
-        LOG_INFO("maintenance: {}", *summary);
-      } else {
-        LOG_WARN("maintenance failed: {}", summary.error().to_string());
-      }
-    });
+    workers.add(make_maintenance_worker(**store, maintenance_interval((*store)->cfg())));
 
     // Lifecycle rules: each bucket at most once per lifecycle_interval_secs
     // (the worker remembers the period of each bucket's last run); checked
     // every minute, or more often when the interval is shorter.
     auto lifecycle_check = std::chrono::seconds(
         std::clamp<uint64_t>((*store)->cfg().lifecycle_interval_secs / 2, 1, 60));
-    periodic lifecycle(lifecycle_check, [&store] {
-      auto stats = model::run_lifecycle(**store, now_msec());
-      if (!stats) {
-        LOG_WARN("lifecycle worker failed: {}", stats.error().to_string());
-      } else if (stats->buckets > 0) {
-        LOG_INFO("lifecycle: {} buckets processed, {} objects expired, {} uploads aborted",
-                 stats->buckets, stats->expired, stats->aborted);
-      }
-    });
+    workers.add(make_lifecycle_worker(**store, lifecycle_check));
 
     auto stopping = std::make_shared<std::atomic<bool>>(false);
     auto pending = std::make_shared<std::atomic<int>>(web_server ? 3 : 2);
@@ -320,8 +309,7 @@ int run_server(const cli::options& opts) {
     rpc_refresh.stop();
     if (layout) layout->stop();  // its sync thread calls peers: before the network stops
     (*net)->stop();
-    lifecycle.stop();
-    maintenance.stop();
+    workers.stop();
   }
   if (auto f = (*store)->db().flush(); !f) {
     LOG_ERROR("flushing the metadata database failed: {}", f.error().to_string());

@@ -95,7 +95,8 @@ http::task<api_result<reply>> admin_api::rep::serve(http::exchange& ex) {
   if (!req) co_return std::move(req).error();
   co_return co_await http::run_blocking(rt, [this, &req]() -> api_result<reply> {
     try {
-      return execute(store, facts, *req, opts.layout ? opts.layout() : nullptr);
+      return execute(store, facts, *req, opts.layout ? opts.layout() : nullptr,
+                     opts.workers ? opts.workers() : nullptr);
     } catch (const std::exception& e) {
       return internal_error(std::string("unexpected exception: ") + e.what());
     }

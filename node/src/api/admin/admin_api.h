@@ -22,6 +22,9 @@
 namespace prometheus {
 class Registry;
 }
+namespace garage {
+class worker_runner;
+}
 namespace garage::model {
 class store;
 }
@@ -50,6 +53,10 @@ struct admin_options {
   // looked up on each request (the composition root opens it once the RPC
   // network runs). Empty, or returning null: those endpoints answer 503.
   std::function<rpc::layout_manager*()> layout;
+  // The node's background workers (ListWorkers, GetWorkerInfo,
+  // Get/SetWorkerVariable), looked up on each request. Empty, or returning
+  // null: those endpoints answer 503 "no workers on this node".
+  std::function<worker_runner*()> workers;
 };
 
 class admin_api {

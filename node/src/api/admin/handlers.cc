@@ -6,6 +6,7 @@
 
 #include "api/admin/handler_set.h"
 #include "api/admin/layout_handlers.h"
+#include "api/admin/worker_handlers.h"
 
 namespace garage::admin {
 namespace {
@@ -124,7 +125,7 @@ api_result<reply> node_info(const node_facts& f, const get_node_info_request& r)
 }  // namespace
 
 api_result<reply> execute(model::store& s, const node_facts& facts, const admin_request& req,
-                          rpc::layout_manager* layout) {
+                          rpc::layout_manager* layout, worker_runner* workers) {
   return std::visit(
       [&](const auto& r) -> api_result<reply> {
         using T = std::decay_t<decltype(r)>;
@@ -142,6 +143,9 @@ api_result<reply> execute(model::store& s, const node_facts& facts, const admin_
           if (!layout)
             return api_error{503, "ServiceUnavailable", "this node has no cluster layout service"};
           return handle(*layout, r);
+        } else if constexpr (is_worker_request<T>) {
+          if (!workers) return api_error{503, "ServiceUnavailable", "no workers on this node"};
+          return handle(*workers, facts, r);
         } else if constexpr (std::is_same_v<T, unimplemented_request>) {
           return not_implemented(r.name +
                                  " is a Garage admin API v2 endpoint that this version "

@@ -14,6 +14,9 @@
 #include "api/admin/cluster_view.h"
 #include "api/admin/router.h"
 
+namespace garage {
+class worker_runner;
+}
 namespace garage::model {
 class store;
 }
@@ -48,8 +51,9 @@ inline reply ok_reply(std::string body) {
   return r;
 }
 
-// `layout` serves the cluster layout endpoints; without one they answer 503.
+// `layout` serves the cluster layout endpoints, `workers` the worker
+// endpoints; without one they answer 503.
 api_result<reply> execute(model::store& s, const node_facts& facts, const admin_request& req,
-                          rpc::layout_manager* layout = nullptr);
+                          rpc::layout_manager* layout = nullptr, worker_runner* workers = nullptr);
 
 }  // namespace garage::admin

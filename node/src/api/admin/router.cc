@@ -49,10 +49,14 @@ constexpr std::array kRoutes = {
     route_entry{"ApplyClusterLayout", "POST", endpoint::apply_cluster_layout, true},
     route_entry{"RevertClusterLayout", "POST", endpoint::revert_cluster_layout, false},
     route_entry{"ConnectClusterNodes", "POST", endpoint::connect_cluster_nodes, true},
+    route_entry{"ListWorkers", "POST", endpoint::list_workers, true},
+    route_entry{"GetWorkerInfo", "POST", endpoint::get_worker_info, true},
+    route_entry{"GetWorkerVariable", "POST", endpoint::get_worker_variable, true},
+    route_entry{"SetWorkerVariable", "POST", endpoint::set_worker_variable, true},
 };
 
 // Garage v2 endpoints not built here: known, so they answer 501, not 404.
-constexpr std::array<std::string_view, 21> kUnimplemented = {
+constexpr std::array<std::string_view, 17> kUnimplemented = {
     "GetClusterStatistics",
     "ClusterLayoutSkipDeadNodes",
     "ListAdminTokens",
@@ -66,10 +70,6 @@ constexpr std::array<std::string_view, 21> kUnimplemented = {
     "CreateMetadataSnapshot",
     "GetNodeStatistics",
     "LaunchRepairOperation",
-    "ListWorkers",
-    "GetWorkerInfo",
-    "GetWorkerVariable",
-    "SetWorkerVariable",
     "ListBlockErrors",
     "GetBlockInfo",
     "RetryBlockResync",
@@ -261,6 +261,82 @@ api_result<admin_request> parse_update_layout(const json& body) {
     } else {
       return bad_request("'zoneRedundancy' must be \"maximum\" or {\"atLeast\": n} with n >= 1");
     }
+  }
+  return admin_request(std::move(r));
+}
+
+// The worker endpoints' ?node= (absent: this node).
+std::string node_param(const query_params& q) {
+  auto n = q.get("node");
+  return n && !n->empty() ? *n : std::string("self");
+}
+
+// {"id": n} or {"name": "..."}, not both; neither is allowed.
+api_result<worker_selector> parse_worker_selector(const json& body) {
+  worker_selector w;
+  auto id = body.find("id");
+  if (id != body.end() && !id->is_null()) {
+    if (!id->is_number_unsigned())
+      return bad_request("field 'id' must be a worker id (a positive integer)");
+    w.id = id->get<uint64_t>();
+  }
+  auto name = opt_string(body, "name");
+  if (!name) return std::move(name).error();
+  if (*name) {
+    if ((*name)->empty()) return bad_request("field 'name' must not be empty");
+    w.name = std::move(**name);
+  }
+  if (w.id && w.name) return bad_request("give the worker's 'id' or its 'name', not both");
+  return w;
+}
+
+api_result<admin_request> parse_worker_request(endpoint ep, const query_params& q,
+                                               const json& body) {
+  if (ep == endpoint::list_workers) {
+    list_workers_request r;
+    r.node = node_param(q);
+    auto busy = opt_bool(body, "busyOnly");
+    if (!busy) return std::move(busy).error();
+    auto err = opt_bool(body, "errorOnly");
+    if (!err) return std::move(err).error();
+    r.busy_only = *busy;
+    r.error_only = *err;
+    return admin_request(std::move(r));
+  }
+  if (ep == endpoint::get_worker_info) {
+    get_worker_info_request r;
+    r.node = node_param(q);
+    auto id = body.find("id");
+    if (id == body.end() || id->is_null()) return bad_request("missing field 'id' (a worker id)");
+    if (!id->is_number_unsigned())
+      return bad_request("field 'id' must be a worker id (a positive integer)");
+    r.id = id->get<uint64_t>();
+    return admin_request(std::move(r));
+  }
+  auto sel = parse_worker_selector(body);
+  if (!sel) return std::move(sel).error();
+  auto variable = opt_string(body, "variable");
+  if (!variable) return std::move(variable).error();
+  if (ep == endpoint::get_worker_variable) {
+    get_worker_variable_request r;
+    r.node = node_param(q);
+    r.worker = std::move(*sel);
+    r.variable = std::move(*variable);
+    return admin_request(std::move(r));
+  }
+  set_worker_variable_request r;
+  r.node = node_param(q);
+  r.worker = std::move(*sel);
+  if (!*variable || (*variable)->empty()) return bad_request("missing field 'variable'");
+  r.variable = std::move(**variable);
+  auto value = body.find("value");
+  if (value == body.end() || value->is_null()) return bad_request("missing field 'value'");
+  if (value->is_string()) {
+    r.value = value->get<std::string>();
+  } else if (value->is_number_integer()) {
+    r.value = value->dump();
+  } else {
+    return bad_request("field 'value' must be a string");
   }
   return admin_request(std::move(r));
 }
@@ -486,6 +562,11 @@ api_result<admin_request> parse_request(const route& r, std::string_view query,
       }
       return admin_request(std::move(c));
     }
+    case endpoint::list_workers:
+    case endpoint::get_worker_info:
+    case endpoint::get_worker_variable:
+    case endpoint::set_worker_variable:
+      return parse_worker_request(r.ep, q, body);
     case endpoint::unimplemented:
       return admin_request(unimplemented_request{std::string(r.name)});
   }
