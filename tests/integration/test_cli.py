@@ -152,7 +152,7 @@ def test_error_documents_and_statuses(node):
     assert r.status_code == 404 and r.json()["code"] == "NoSuchEndpoint"
     r = admin_raw(node, "GET", "/v2/CreateKey")
     assert r.status_code == 405
-    r = admin_raw(node, "GET", "/v2/GetNodeStatistics")
+    r = admin_raw(node, "GET", "/v2/CreateMetadataSnapshot")
     assert r.status_code == 501 and r.json()["code"] == "NotImplemented"
     bid = node.create_bucket(uniq("upd"))
     r = admin_raw(node, "POST", "/v2/UpdateBucket", params={"id": bid},

@@ -97,7 +97,7 @@ TEST(admin_router, unknown_paths_are_404_and_wrong_methods_405) {
 }
 
 TEST(admin_router, garage_endpoints_not_built_here_parse_to_unimplemented) {
-  for (auto name : {"ListAdminTokens", "GetNodeStatistics", "ListBlockErrors", "PurgeBlocks",
+  for (auto name : {"ListAdminTokens", "CreateMetadataSnapshot", "ListBlockErrors", "PurgeBlocks",
                     "CleanupIncompleteUploads", "GetClusterStatistics"}) {
     auto r = must_route("POST", std::string("/v2/") + name);
     EXPECT_EQ(r.ep, endpoint::unimplemented);
