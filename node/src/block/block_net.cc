@@ -116,6 +116,7 @@ result<resync_stats> block_net::resync(uint64_t now_msec, size_t max, uint64_t r
     ++st.checked;
     auto fail = [&](const error& e) -> result<void> {
       ++st.errors;
+      ++totals_.resync_errors;
       st.last_error = id.hex() + ": " + e.to_string();
       return mgr_.queue_resync(id, now_msec + retry_msec);
     };
@@ -131,6 +132,7 @@ result<resync_stats> block_net::resync(uint64_t now_msec, size_t max, uint64_t r
       }
       GARAGE_TRY(mgr_.put(id, *data));
       ++st.fetched;
+      ++totals_.resync_fetched;
     } else if (!mine && have && !own.empty()) {
       // Hand over: every owner must hold it before the local copy goes.
       auto data = mgr_.get(id);
@@ -154,6 +156,7 @@ result<resync_stats> block_net::resync(uint64_t now_msec, size_t max, uint64_t r
       if (!all) continue;
       GARAGE_TRY(mgr_.drop_local(id));
       ++st.offloaded;
+      ++totals_.resync_offloaded;
     }
   }
   return st;
@@ -171,22 +174,31 @@ result<size_t> block_net::queue_all(uint64_t due_msec) {
   }
 }
 
+block_net_totals block_net::totals() const {
+  return {totals_.resync_fetched.load(),  totals_.resync_offloaded.load(),
+          totals_.resync_errors.load(),   totals_.scrub_checked.load(),
+          totals_.scrub_corrupted.load(), totals_.scrub_missing.load()};
+}
+
 result<scrub_stats> block_net::scrub(std::optional<hash256>* cursor, size_t max,
                                      uint64_t now_msec) {
   scrub_stats st;
   GARAGE_ASSIGN_OR_RETURN(auto ids, mgr_.list_counted(*cursor, max));
   for (const auto& id : ids) {
     ++st.checked;
+    ++totals_.scrub_checked;
     GARAGE_ASSIGN_OR_RETURN(uint64_t count, mgr_.refcount(id));
     if (count == 0) continue;
     if (!mgr_.exists(id)) {
       ++st.missing;
+      ++totals_.scrub_missing;
       GARAGE_TRY(mgr_.queue_resync(id, now_msec));
       continue;
     }
     auto r = mgr_.get(id);
     if (!r && r.error().code == errc::corrupted) {
       ++st.corrupted;
+      ++totals_.scrub_corrupted;
       GARAGE_TRY(mgr_.queue_resync(id, now_msec));
     }
   }

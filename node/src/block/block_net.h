@@ -22,6 +22,7 @@
 // the layout source and the transport must outlive this object.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -50,6 +51,16 @@ struct scrub_stats {
   uint64_t missing = 0;    // referenced, no file (queued for resync)
 };
 
+// resync_stats and scrub_stats summed since start (for metrics).
+struct block_net_totals {
+  uint64_t resync_fetched = 0;
+  uint64_t resync_offloaded = 0;
+  uint64_t resync_errors = 0;
+  uint64_t scrub_checked = 0;
+  uint64_t scrub_corrupted = 0;
+  uint64_t scrub_missing = 0;
+};
+
 class block_net {
  public:
   block_net(block_manager& mgr, rpc::layout_source layout, rpc::consistency_mode mode,
@@ -72,6 +83,8 @@ class block_net {
 
   // Nodes that must hold the block (every live layout version).
   std::vector<rpc::node_id> owners(const hash256& id) const;
+  // Any thread.
+  block_net_totals totals() const;
 
  private:
   std::vector<rpc::node_id> read_order(const hash256& id) const;
@@ -82,6 +95,10 @@ class block_net {
   rpc::consistency_mode mode_;
   rpc::transport& net_;
   rpc::call_options opts_;
+  struct {
+    std::atomic<uint64_t> resync_fetched{0}, resync_offloaded{0}, resync_errors{0};
+    std::atomic<uint64_t> scrub_checked{0}, scrub_corrupted{0}, scrub_missing{0};
+  } totals_;
 };
 
 }  // namespace garage::block

@@ -17,6 +17,8 @@
 #include "api/common/runtime.h"
 #include "api/common/server.h"
 #include "api/s3/s3_api.h"
+#include "garage/cluster_metrics.h"
+#include "garage/cluster_workers.h"
 #include "garage/node_config.h"
 #include "garage/node_workers.h"
 #include "garage/periodic.h"
@@ -287,6 +289,12 @@ int run_server(const cli::options& opts) {
     auto lifecycle_check = std::chrono::seconds(
         std::clamp<uint64_t>((*store)->cfg().lifecycle_interval_secs / 2, 1, 60));
     workers.add(make_lifecycle_worker(**store, lifecycle_check));
+    if ((*store)->clustered()) {
+      cluster_worker_options cw;
+      cw.tombstone_delay_msec = cfg.block_gc_delay_secs * 1000;
+      cw.sync_interval = std::chrono::seconds(cfg.sync_interval_secs);
+      add_cluster_workers(workers, **store, *layout, cw);
+    }
 
     auto stopping = std::make_shared<std::atomic<bool>>(false);
     auto pending = std::make_shared<std::atomic<int>>(web_server ? 3 : 2);
@@ -308,6 +316,8 @@ int run_server(const cli::options& opts) {
     rt.join();
     rpc_refresh.stop();
     if (layout) layout->stop();  // its sync thread calls peers: before the network stops
+    // Then the network: calls in flight fail at once, so that workers in the
+    // middle of a sync round finish their step quickly.
     (*net)->stop();
     workers.stop();
   }

@@ -13,6 +13,7 @@
 
 #include "layout/codec.h"
 #include "layout/compute.h"
+#include "layout/health.h"
 #include "layout/history.h"
 #include "layout/partition.h"
 #include "layout/report.h"

@@ -202,6 +202,39 @@ result<size_t> store::drain_queues(size_t max) {
   return a + b;
 }
 
+std::vector<table_counters> store::table_metrics() {
+  std::vector<table_counters> out;
+  if (!cluster_) return out;
+  auto add = [&](auto& rt) {
+    table_counters t;
+    t.name = rt->local().store().name();
+    t.gets = rt->gets();
+    t.get_errors = rt->get_errors();
+    t.puts = rt->puts();
+    t.put_errors = rt->put_errors();
+    t.read_repairs = rt->repairs_sent();
+    if (auto* sy = rt->sync()) {
+      auto tot = sy->totals();
+      t.sync_rounds = tot.rounds;
+      t.sync_pushed = tot.items_pushed;
+      t.sync_offloaded = tot.items_offloaded;
+      t.sync_errors = tot.errors;
+      t.merkle_pending = sy->merkle().pending();
+    }
+    t.entries = rt->local().store().approximate_count();
+    out.push_back(std::move(t));
+  };
+  auto& c = *cluster_;
+  add(c.buckets);
+  add(c.aliases);
+  add(c.keys);
+  add(c.counters);
+  add(c.block_refs);
+  add(c.versions);
+  add(c.objects);
+  return out;
+}
+
 uint64_t store::queued_inserts() const {
   if (!cluster_) return 0;
   return cluster_->version_queue->length() + cluster_->block_ref_queue->length();

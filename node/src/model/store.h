@@ -45,6 +45,17 @@ struct cluster_options {
   rpc::consistency_mode mode = rpc::consistency_mode::consistent;
 };
 
+// Counters of one replicated table since start (cluster node), for metrics.
+struct table_counters {
+  std::string name;
+  uint64_t gets = 0, get_errors = 0;  // quorum reads
+  uint64_t puts = 0, put_errors = 0;  // entries written with a quorum; failed writes
+  uint64_t read_repairs = 0;
+  uint64_t sync_rounds = 0, sync_pushed = 0, sync_offloaded = 0, sync_errors = 0;
+  uint64_t merkle_pending = 0;  // changes not yet in the Merkle trie
+  uint64_t entries = 0;         // local entries (a RocksDB estimate)
+};
+
 template <class T>
 using mtable_of = mtable<typename T::schema_type>;
 
@@ -88,6 +99,8 @@ class store {
   // the queues (errors: the first failed quorum write; the rest stay queued).
   result<size_t> drain_queues(size_t max = 100);
   uint64_t queued_inserts() const;
+  // One per replicated table.
+  std::vector<table_counters> table_metrics();
 
   // One pass of background maintenance: aborts single-part uploads idle for
   // upload_timeout_secs (no block added for that long), drops old tombstones, deletes unreferenced

@@ -95,8 +95,13 @@ class replicated_table {
       encoder enc;
       enc.varint(group.size());
       for (const entry* e : group) enc.bytes(e->encode());
-      GARAGE_TRY(rpc::multi_quorum_call(net_, repl_.write_sets(h), put_ep_, enc.take(),
-                                        repl_.write_quorum(), opts_));
+      auto r = rpc::multi_quorum_call(net_, repl_.write_sets(h), put_ep_, enc.take(),
+                                      repl_.write_quorum(), opts_);
+      if (!r) {
+        ++put_errors_;
+        return r;
+      }
+      puts_ += group.size();
     }
     return ok();
   }
@@ -131,8 +136,13 @@ class replicated_table {
       enc.bytes(start);
       enc.boolean(q.reverse);
       enc.varint(page);
-      GARAGE_ASSIGN_OR_RETURN(auto answers,
-                              net_.quorum_call(nodes, range_ep_, enc.take(), quorum, opts_));
+      ++gets_;
+      auto answers_or = net_.quorum_call(nodes, range_ep_, enc.take(), quorum, opts_);
+      if (!answers_or) {
+        ++get_errors_;
+        return std::move(answers_or).error();
+      }
+      auto& answers = *answers_or;
       // Per replica, its entries by sort key; and whether it filled the page.
       struct reply {
         node_id from;
@@ -195,14 +205,18 @@ class replicated_table {
  private:
   result<std::optional<entry>> get_from(std::vector<node_id> nodes, size_t quorum,
                                         std::string_view pk, std::string_view sk) {
+    ++gets_;
     encoder enc;
     enc.bytes(pk);
     enc.bytes(sk);
-    GARAGE_ASSIGN_OR_RETURN(auto answers,
-                            net_.quorum_call(nodes, get_ep_, enc.take(), quorum, opts_));
+    auto answers = net_.quorum_call(nodes, get_ep_, enc.take(), quorum, opts_);
+    if (!answers) {
+      ++get_errors_;
+      return std::move(answers).error();
+    }
     std::vector<std::pair<node_id, std::optional<entry>>> got;
     std::optional<entry> merged;
-    for (auto& [from, body] : answers) {
+    for (auto& [from, body] : *answers) {
       GARAGE_ASSIGN_OR_RETURN(auto e, decode_optional(body));
       if (e) {
         if (merged)
@@ -306,6 +320,12 @@ class replicated_table {
  public:
   // Read repairs sent so far (for tests and metrics).
   uint64_t repairs_sent() const { return repairs_sent_; }
+  // Quorum reads (one per get and per get_range page) and entries written
+  // with a quorum since start, and the calls of each that failed.
+  uint64_t gets() const { return gets_; }
+  uint64_t get_errors() const { return get_errors_; }
+  uint64_t puts() const { return puts_; }
+  uint64_t put_errors() const { return put_errors_; }
 
  private:
   table<S>& local_;
@@ -314,6 +334,7 @@ class replicated_table {
   rpc::call_options opts_;
   std::string put_ep_, get_ep_, range_ep_;
   std::atomic<uint64_t> repairs_sent_{0};
+  std::atomic<uint64_t> gets_{0}, get_errors_{0}, puts_{0}, put_errors_{0};
   std::unique_ptr<table_sync> sync_;
 };
 

@@ -181,6 +181,10 @@ result<sync_stats> table_sync::sync_all() {
       }
     }
   }
+  ++rounds_;
+  pushed_ += st.items_pushed;
+  offloaded_ += st.items_offloaded;
+  errors_ += st.errors;
   if (st.errors)
     LOG_DEBUG("table {}: sync round had {} errors, last: {}", name(), st.errors, st.last_error);
   return st;

@@ -20,6 +20,7 @@
 // internally); the handlers may run concurrently with a round.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -40,6 +41,14 @@ struct sync_stats {
   uint64_t items_offloaded = 0;
   uint64_t errors = 0;
   std::string last_error;
+};
+
+// sync_stats summed over every round since start (for metrics).
+struct sync_totals {
+  uint64_t rounds = 0;
+  uint64_t items_pushed = 0;
+  uint64_t items_offloaded = 0;
+  uint64_t errors = 0;
 };
 
 class table_sync {
@@ -64,6 +73,10 @@ class table_sync {
 
   merkle_tree& merkle() { return *merkle_; }
   const std::string& name() const { return store_.name(); }
+  // Any thread.
+  sync_totals totals() const {
+    return {rounds_.load(), pushed_.load(), offloaded_.load(), errors_.load()};
+  }
 
  private:
   table_sync(table_store& store, merkle_tree* merkle, const replication& repl, rpc::transport& net,
@@ -85,6 +98,7 @@ class table_sync {
   std::string put_ep_, merkle_ep_, gc_ep_;
   rpc::call_options opts_;
   std::mutex round_mu_;
+  std::atomic<uint64_t> rounds_{0}, pushed_{0}, offloaded_{0}, errors_{0};
 };
 
 }  // namespace garage::table

@@ -4,9 +4,15 @@
 
 #include <sys/statvfs.h>
 
+#include <set>
+
 #include "api/admin/handler_set.h"
 #include "api/admin/layout_handlers.h"
 #include "api/admin/worker_handlers.h"
+#include "layout/health.h"
+#include "model/store.h"
+#include "rpc/layout_manager.h"
+#include "rpc/quorum.h"
 
 namespace garage::admin {
 namespace {
@@ -23,17 +29,41 @@ ojson free_space_json(const std::string& dir) {
   return j;
 }
 
-// Node counts come from the RPC network; storage and partitions still
-// describe this node alone (the layout is not consulted here yet).
-api_result<reply> cluster_health(const node_facts& f) {
+// Node counts come from the RPC network. On a cluster node, storage nodes
+// and partitions come from the layout and the peers that are up (the same
+// computation as the garage_cluster_partitions_* metrics); a standalone node
+// holds every partition itself.
+api_result<reply> cluster_health(const node_facts& f, const model::store& s,
+                                 rpc::layout_manager* layout) {
   int known = 1, connected = 1;
+  std::set<std::string> up{f.node_id};
   if (f.cluster && f.cluster->peers) {
     for (const auto& p : f.cluster->peers()) {
       known++;
-      if (p.is_up) connected++;
+      if (p.is_up) {
+        connected++;
+        up.insert(p.id);
+      }
     }
   }
   ojson j;
+  if (layout && s.clustered()) {
+    auto snap = layout->snapshot();
+    auto mode = rpc::parse_consistency_mode(s.cfg().consistency_mode);
+    auto h = layout::compute_partition_health(
+        *snap, [&](const layout::node_id& n) { return up.count(n.hex()) > 0; },
+        rpc::write_quorum_of(snap->current().replication_factor(),
+                             mode ? *mode : rpc::consistency_mode::consistent));
+    j["status"] = h.status();
+    j["knownNodes"] = known;
+    j["connectedNodes"] = connected;
+    j["storageNodes"] = h.storage_nodes;
+    j["storageNodesOk"] = h.storage_nodes_up;
+    j["partitions"] = h.partitions;
+    j["partitionsQuorum"] = h.partitions_quorum;
+    j["partitionsAllOk"] = h.partitions_all_ok;
+    return ok_reply(to_body(j));
+  }
   j["status"] = "healthy";
   j["knownNodes"] = known;
   j["connectedNodes"] = connected;
@@ -132,7 +162,7 @@ api_result<reply> execute(model::store& s, const node_facts& facts, const admin_
         if constexpr (std::is_same_v<T, health_request> || std::is_same_v<T, metrics_request>) {
           return internal_error("health and metrics are answered by the HTTP front end");
         } else if constexpr (std::is_same_v<T, get_cluster_health_request>) {
-          return cluster_health(facts);
+          return cluster_health(facts, s, layout);
         } else if constexpr (std::is_same_v<T, get_cluster_status_request>) {
           return cluster_status(facts);
         } else if constexpr (std::is_same_v<T, get_node_info_request>) {
