@@ -197,7 +197,8 @@ result<uint64_t> block_manager::refcount(const hash256& id) {
   return e->count;
 }
 
-result<size_t> block_manager::collect_garbage(uint64_t now_msec) {
+result<size_t> block_manager::collect_garbage(uint64_t now_msec,
+                                              const std::function<bool(const hash256&)>& keep) {
   rep& r = *rep_;
   if (now_msec < r.cfg.gc_delay_msec) return size_t{0};
   constexpr size_t batch = 256;
@@ -214,6 +215,7 @@ result<size_t> block_manager::collect_garbage(uint64_t now_msec) {
         GARAGE_TRY(tx->commit());
         continue;
       }
+      if (keep && keep(k->id)) continue;  // stays queued: asked again next pass
       GARAGE_ASSIGN_OR_RETURN(bool gone, r.collect_one(entry.key, *k));
       if (gone) ++deleted;
     }

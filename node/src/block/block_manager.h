@@ -94,7 +94,11 @@ class block_manager {
   // which have not been put, for at least gc_delay_msec before `now_msec`.
   // Each deletion re-checks the entry inside its own transaction. A file that
   // cannot be deleted is logged and left queued. Returns how many were deleted.
-  result<size_t> collect_garbage(uint64_t now_msec);
+  // `keep` (optional) may veto a deletion for now (a cluster node that no
+  // longer owns a block keeps it until its owners have it): the block stays
+  // queued and is asked about again on the next call.
+  result<size_t> collect_garbage(uint64_t now_msec,
+                                 const std::function<bool(const hash256&)>& keep = {});
 
   block_stats stats();
 

@@ -162,6 +162,20 @@ result<resync_stats> block_net::resync(uint64_t now_msec, size_t max, uint64_t r
   return st;
 }
 
+bool block_net::keep_for_owners(const hash256& id, uint64_t now_msec) {
+  const auto own = owners(id);
+  if (own.empty()) return true;  // no layout: nobody to ask, keep it
+  if (std::find(own.begin(), own.end(), net_.self()) != own.end()) return false;
+  for (const auto& n : own) {
+    auto has = net_.call(n, "block/has", std::string(id.view()), opts_);
+    if (!has || *has != "1") {
+      (void)mgr_.queue_resync(id, now_msec);
+      return true;
+    }
+  }
+  return false;
+}
+
 result<size_t> block_net::queue_all(uint64_t due_msec) {
   std::optional<hash256> after;
   size_t n = 0;

@@ -81,6 +81,13 @@ class block_net {
   // to nullopt at the end of a full pass).
   result<scrub_stats> scrub(std::optional<hash256>* cursor, size_t max, uint64_t now_msec);
 
+  // For block_manager::collect_garbage: whether this node must keep an
+  // unreferenced block for now. A node that owns the block may delete it (its
+  // references are gone). A node that does not (the block's partition moved
+  // away, and its references with it) deletes it only once every owner holds
+  // it; until then the block is queued for resync, which hands it over.
+  bool keep_for_owners(const hash256& id, uint64_t now_msec);
+
   // Nodes that must hold the block (every live layout version).
   std::vector<rpc::node_id> owners(const hash256& id) const;
   // Any thread.

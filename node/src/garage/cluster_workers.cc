@@ -38,18 +38,24 @@ class layout_worker final : public worker {
       : s_(s), l_(l), runner_(runner) {}
   std::string name() const override { return "layout"; }
   result<worker_state> step() override {
-    const uint64_t v = l_.version();
+    auto h = l_.snapshot();
+    const uint64_t v = h->current().version();
+    const uint64_t oldest = h->versions().empty() ? v : h->versions().front().version();
     // Acknowledge the current version (new writes already go to every live
     // version: the replication reads the layout on each request).
-    GARAGE_TRY(l_.update_trackers([v](layout::layout_history& h, const rpc::node_id& self) {
-      return h.update_local(self, v);
+    GARAGE_TRY(l_.update_trackers([v](layout::layout_history& hist, const rpc::node_id& self) {
+      return hist.update_local(self, v);
     }));
-    if (v != seen_) {
+    // Blocks move when a version is added (new owners fetch, per reference)
+    // and when an old one retires (former owners hand over and drop): both
+    // times every local block is checked again.
+    if (v != seen_ || oldest != oldest_) {
       if (seen_ != 0 || v > 1) {
-        LOG_INFO("layout version {}: checking where every local block belongs", v);
+        LOG_INFO("layout versions {}..{}: checking where every local block belongs", oldest, v);
         if (auto* bn = s_.block_network()) GARAGE_TRY(bn->queue_all(now_msec()));
       }
       seen_ = v;
+      oldest_ = oldest;
       runner_.wake_all();
     }
     return worker_state::idle;
@@ -62,6 +68,7 @@ class layout_worker final : public worker {
   rpc::layout_manager& l_;
   worker_runner& runner_;
   std::atomic<uint64_t> seen_{0};
+  uint64_t oldest_ = 0;
 };
 
 }  // namespace

@@ -198,10 +198,33 @@ int run_server(const cli::options& opts) {
   if (!token) return fail(token.error().message);
 
   LOG_INFO("garage {} starting ({})", garage_version, src->origin);
-  auto store = model::store::open(cfg);
+  // RPC between nodes: created now (it loads the node key), started once
+  // the HTTP ports are bound.
+  auto net = make_network(cfg, src->is_default);
+  if (!net) return fail(net.error().message);
+  // The cluster layout, stored in metadata_dir and kept in step with the
+  // peers over the network: opened once the network runs (start_network may
+  // replace it, only with the built-in configuration, which is standalone),
+  // before the admin API serves anything.
+  std::unique_ptr<rpc::layout_manager> layout;
+  // A cluster node (replication factor 2 or more) replicates its tables and
+  // blocks over the network; a standalone node keeps everything local.
+  std::optional<model::cluster_options> cluster_opts;
+  if (cfg.replication_factor > 1) {
+    auto mode = rpc::parse_consistency_mode(cfg.consistency_mode);
+    if (!mode) return fail(mode.error().message);
+    auto empty = std::make_shared<const layout::layout_history>(
+        layout::layout_parameters{cfg.replication_factor});
+    cluster_opts = model::cluster_options{
+        net->get(), [&layout, empty] { return layout ? layout->snapshot() : empty; }, *mode};
+  }
+  auto store = model::store::open(cfg, cluster_opts);
   if (!store) return fail("cannot open the store: " + store.error().message);
-  LOG_INFO("node id {}; metadata in {}, data in {}", (*store)->node_id(), cfg.metadata_dir,
-           cfg.data_dir);
+  LOG_INFO("node id {}; metadata in {}, data in {}; {}", (*store)->node_id(), cfg.metadata_dir,
+           cfg.data_dir,
+           cluster_opts ? fmt::format("cluster node, replication factor {}, {} consistency",
+                                      cfg.replication_factor, cfg.consistency_mode)
+                        : std::string("standalone node"));
 
   auto registry = std::make_shared<prometheus::Registry>();
   auto metrics = std::make_shared<http::http_metrics>(*registry);
@@ -213,15 +236,7 @@ int run_server(const cli::options& opts) {
     admin_opts.admin_token = *token;
     admin_opts.metrics_token = cfg.admin.metrics_token;
     admin_opts.registry = registry;
-    // RPC between nodes: created now (it loads the node key), started once
-    // the HTTP ports are bound.
-    auto net = make_network(cfg, src->is_default);
-    if (!net) return fail(net.error().message);
     auto cluster = cluster_view_of(*net);
-    // The cluster layout, stored in metadata_dir and kept in step with the
-    // peers over the network: opened once the network runs (start_network may
-    // replace it), before the admin API serves anything.
-    std::unique_ptr<rpc::layout_manager> layout;
     admin_opts.layout = [&layout] { return layout.get(); };
     admin_opts.cluster = cluster;
     // The background workers (`garage worker list`), added once the node serves.
@@ -268,6 +283,15 @@ int run_server(const cli::options& opts) {
       layout->start();
       LOG_INFO("cluster layout version {}", layout->version());
     }
+    // Tables, blocks, workers and partition health on /metrics.
+    cluster_metrics cluster_gauges(*registry);
+    auto gauges_mode = rpc::parse_consistency_mode(cfg.consistency_mode);
+    periodic cluster_refresh(std::chrono::seconds(5), [&] {
+      auto snap = layout->snapshot();
+      cluster_gauges.refresh(**store, **net, snap.get(),
+                             gauges_mode ? *gauges_mode : rpc::consistency_mode::consistent,
+                             workers.list());
+    });
     s3_server.start();
     admin_server.start();
     if (web_server) {
@@ -315,6 +339,7 @@ int run_server(const cli::options& opts) {
     rt.run();
     rt.join();
     rpc_refresh.stop();
+    cluster_refresh.stop();
     if (layout) layout->stop();  // its sync thread calls peers: before the network stops
     // Then the network: calls in flight fail at once, so that workers in the
     // middle of a sync round finish their step quickly.

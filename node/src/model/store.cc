@@ -6,6 +6,7 @@
 #include "model/object_ops.h"
 #include "table/insert_queue.h"
 #include "table/sync.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/random.h"
 
@@ -103,6 +104,17 @@ result<std::unique_ptr<store>> store::open(const config& cfg,
       s->objects_,
       object_table::open(db, object_schema{emit_version, s->counters_.get(), s->node_id_}, repl));
   if (cluster) {
+    // A live block reference dropped from this node (its partition moved to
+    // other nodes) no longer counts here: the block can then be handed over
+    // and, once unreferenced everywhere, collected.
+    block::block_manager* blocks = s->blocks_.get();
+    s->block_refs_->store().on_drop(
+        [blocks](db::transaction& tx, std::string_view bytes) -> result<void> {
+          auto r = block_ref::decode(bytes);
+          if (!r) return ok();  // undecodable: counted nothing
+          if (r->deleted) return ok();
+          return blocks->decref(tx, r->block, now_msec());
+        });
     GARAGE_TRY(s->open_cluster(*cluster));
     auto& c = *s->cluster_;
     auto* full = c.full.get();
@@ -277,7 +289,11 @@ result<std::string> store::maintenance(uint64_t now) {
     GARAGE_ASSIGN_OR_RETURN(auto t3, block_refs_->collect_tombstones(now, delay));
     tombstones = t1 + t2 + t3;
   }
-  GARAGE_ASSIGN_OR_RETURN(auto blocks, blocks_->collect_garbage(now));
+  std::function<bool(const hash256&)> keep;
+  if (block_net_) {
+    keep = [this, now](const hash256& id) { return block_net_->keep_for_owners(id, now); };
+  }
+  GARAGE_ASSIGN_OR_RETURN(auto blocks, blocks_->collect_garbage(now, keep));
   return fmt::format("aborted {} stale uploads, dropped {} tombstones, deleted {} blocks", aborted,
                      tombstones, blocks);
 }

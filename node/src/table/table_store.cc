@@ -174,6 +174,7 @@ result<bool> table_store::remove_if_unchanged(std::string_view key,
   if (!current || blake2b_256(*current) != bytes_hash) return false;
   tx->del(data_, key);
   if (merkle_) merkle_->note_change(*tx, key, std::nullopt);
+  if (on_drop_) GARAGE_TRY(on_drop_(*tx, *current));
   GARAGE_TRY(tx->commit());
   return true;
 }

@@ -64,6 +64,12 @@ class table_store {
   // (nothing newer arrived); returns whether it did. For offloading and for a
   // peer's tombstone collection. No hook runs.
   result<bool> remove_if_unchanged(std::string_view key, const hash256& bytes_hash) const;
+  // Runs in the transaction that drops an entry through remove_if_unchanged
+  // (offload to new owners, tombstone GC), with the dropped bytes: the effects
+  // an entry had on this node (a block reference count) go with it. Set once,
+  // before the store is used.
+  using drop_fn = std::function<result<void>(db::transaction&, std::string_view bytes)>;
+  void on_drop(drop_fn fn) { on_drop_ = std::move(fn); }
 
   // Keeps a Merkle tree of the entries from now on (replicated tables; call
   // before the table is used). Entries stored before are added by
@@ -89,6 +95,7 @@ class table_store {
   db::tree* data_;
   db::tree* gc_;
   std::unique_ptr<merkle_tree> merkle_;
+  drop_fn on_drop_;
 };
 
 }  // namespace garage::table

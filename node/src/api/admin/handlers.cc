@@ -8,6 +8,7 @@
 
 #include "api/admin/handler_set.h"
 #include "api/admin/layout_handlers.h"
+#include "api/admin/stats_handlers.h"
 #include "api/admin/worker_handlers.h"
 #include "layout/health.h"
 #include "model/store.h"
@@ -167,6 +168,8 @@ api_result<reply> execute(model::store& s, const node_facts& facts, const admin_
           return cluster_status(facts);
         } else if constexpr (std::is_same_v<T, get_node_info_request>) {
           return node_info(facts, r);
+        } else if constexpr (std::is_same_v<T, get_node_statistics_request>) {
+          return node_statistics(s, facts, r, layout);
         } else if constexpr (std::is_same_v<T, connect_cluster_nodes_request>) {
           return connect_nodes(facts, r);
         } else if constexpr (is_layout_request<T>) {

@@ -26,6 +26,7 @@ constexpr std::array kRoutes = {
     route_entry{"GetClusterHealth", "GET", endpoint::get_cluster_health, false},
     route_entry{"GetClusterStatus", "GET", endpoint::get_cluster_status, false},
     route_entry{"GetNodeInfo", "GET", endpoint::get_node_info, false},
+    route_entry{"GetNodeStatistics", "GET", endpoint::get_node_statistics, false},
     route_entry{"ListKeys", "GET", endpoint::list_keys, false},
     route_entry{"GetKeyInfo", "GET", endpoint::get_key_info, false},
     route_entry{"CreateKey", "POST", endpoint::create_key, true},
@@ -56,24 +57,15 @@ constexpr std::array kRoutes = {
 };
 
 // Garage v2 endpoints not built here: known, so they answer 501, not 404.
-constexpr std::array<std::string_view, 17> kUnimplemented = {
-    "GetClusterStatistics",
-    "ClusterLayoutSkipDeadNodes",
-    "ListAdminTokens",
-    "GetAdminTokenInfo",
-    "GetCurrentAdminTokenInfo",
-    "CreateAdminToken",
-    "UpdateAdminToken",
-    "DeleteAdminToken",
-    "CleanupIncompleteUploads",
-    "InspectObject",
-    "CreateMetadataSnapshot",
-    "GetNodeStatistics",
-    "LaunchRepairOperation",
-    "ListBlockErrors",
-    "GetBlockInfo",
-    "RetryBlockResync",
-    "PurgeBlocks",
+constexpr std::array<std::string_view, 16> kUnimplemented = {
+    "GetClusterStatistics",     "ClusterLayoutSkipDeadNodes",
+    "ListAdminTokens",          "GetAdminTokenInfo",
+    "GetCurrentAdminTokenInfo", "CreateAdminToken",
+    "UpdateAdminToken",         "DeleteAdminToken",
+    "CleanupIncompleteUploads", "InspectObject",
+    "CreateMetadataSnapshot",   "LaunchRepairOperation",
+    "ListBlockErrors",          "GetBlockInfo",
+    "RetryBlockResync",         "PurgeBlocks",
 };
 
 api_error method_not_allowed(std::string_view method, std::string_view name,
@@ -397,6 +389,17 @@ api_result<admin_request> parse_request(const route& r, std::string_view query,
       auto node = required_param(q, "node");
       if (!node) return std::move(node).error();
       return admin_request(get_node_info_request{std::move(*node)});
+    }
+    case endpoint::get_node_statistics: {
+      auto node = required_param(q, "node");
+      if (!node) return std::move(node).error();
+      get_node_statistics_request req{std::move(*node)};
+      if (auto p = q.get("partitions")) {
+        if (*p != "true" && *p != "false")
+          return bad_request("query parameter 'partitions': true or false");
+        req.partitions = *p == "true";
+      }
+      return admin_request(std::move(req));
     }
     case endpoint::list_keys:
       return admin_request(list_keys_request{});

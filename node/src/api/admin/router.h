@@ -30,6 +30,7 @@ enum class endpoint {
   get_cluster_health,
   get_cluster_status,
   get_node_info,
+  get_node_statistics,
   list_keys,
   get_key_info,
   create_key,
@@ -78,6 +79,10 @@ struct get_cluster_health_request {};
 struct get_cluster_status_request {};
 struct get_node_info_request {
   std::string node;  // "self", "*" or this node's id
+};
+struct get_node_statistics_request {
+  std::string node;         // "self", "*" or this node's id
+  bool partitions = false;  // ?partitions=true: list partitions held / assigned
 };
 struct list_keys_request {};
 struct get_key_info_request {
@@ -205,16 +210,16 @@ struct unimplemented_request {
 
 using admin_request =
     std::variant<health_request, metrics_request, get_cluster_health_request,
-                 get_cluster_status_request, get_node_info_request, list_keys_request,
-                 get_key_info_request, create_key_request, import_key_request, update_key_request,
-                 delete_key_request, list_buckets_request, get_bucket_info_request,
-                 create_bucket_request, update_bucket_request, delete_bucket_request,
-                 bucket_key_perm_request, bucket_alias_request, get_cluster_layout_request,
-                 get_cluster_layout_history_request, update_cluster_layout_request,
-                 preview_cluster_layout_changes_request, apply_cluster_layout_request,
-                 revert_cluster_layout_request, connect_cluster_nodes_request, list_workers_request,
-                 get_worker_info_request, get_worker_variable_request, set_worker_variable_request,
-                 unimplemented_request>;
+                 get_cluster_status_request, get_node_info_request, get_node_statistics_request,
+                 list_keys_request, get_key_info_request, create_key_request, import_key_request,
+                 update_key_request, delete_key_request, list_buckets_request,
+                 get_bucket_info_request, create_bucket_request, update_bucket_request,
+                 delete_bucket_request, bucket_key_perm_request, bucket_alias_request,
+                 get_cluster_layout_request, get_cluster_layout_history_request,
+                 update_cluster_layout_request, preview_cluster_layout_changes_request,
+                 apply_cluster_layout_request, revert_cluster_layout_request,
+                 connect_cluster_nodes_request, list_workers_request, get_worker_info_request,
+                 get_worker_variable_request, set_worker_variable_request, unimplemented_request>;
 
 // Reads the query parameters and, for endpoints with a body, the JSON body
 // (an empty body counts as {}). 400 InvalidRequest for bad JSON, a field of
