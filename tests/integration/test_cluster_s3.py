@@ -64,6 +64,13 @@ def c3(garage_binary, tmp_path_factory):
         c.close()
 
 
+def test_cluster_status_shows_the_layout(c3):
+    st = c3.nodes[1].admin("GET", "/v2/GetClusterStatus")
+    assert st["layoutVersion"] == c3.layout_version(1) >= 1
+    zones = {n["id"]: (n["role"] or {}).get("zone") for n in st["nodes"]}
+    assert zones == dict(zip(c3.ids, c3.zones))
+
+
 def test_objects_written_through_one_node_are_read_through_every_other(c3):
     s0 = client(c3, 0, c3.cred)
     objects = {

@@ -76,7 +76,29 @@ api_result<reply> cluster_health(const node_facts& f, const model::store& s,
   return ok_reply(to_body(j));
 }
 
-api_result<reply> cluster_status(const node_facts& f) {
+// The role a node has in the current layout version (null when none; a
+// standalone node, without layout, describes itself as zone "local").
+ojson role_json(const std::string& id_hex, const layout::layout_history* h) {
+  if (!h)
+    return ojson{
+        {"id", id_hex}, {"zone", "local"}, {"tags", ojson::array()}, {"capacity", nullptr}};
+  hash256 id;
+  if (!hash256::from_hex(id_hex, id)) return nullptr;
+  const auto& roles = h->current().roles();
+  auto it = roles.find(id);
+  if (it == roles.end()) return nullptr;
+  ojson r;
+  r["id"] = id_hex;
+  r["zone"] = it->second.zone;
+  r["tags"] = it->second.tags;
+  r["capacity"] = it->second.capacity ? ojson(*it->second.capacity) : ojson(nullptr);
+  return r;
+}
+
+api_result<reply> cluster_status(const node_facts& f, const model::store& s,
+                                 rpc::layout_manager* layout) {
+  std::shared_ptr<const layout::layout_history> hist;
+  if (layout && s.clustered()) hist = layout->snapshot();
   ojson node;
   node["id"] = f.node_id;
   node["garageVersion"] = f.version;
@@ -84,8 +106,7 @@ api_result<reply> cluster_status(const node_facts& f) {
   node["hostname"] = f.hostname;
   node["isUp"] = true;
   node["lastSeenSecsAgo"] = nullptr;
-  node["role"] =
-      ojson{{"id", f.node_id}, {"zone", "local"}, {"tags", ojson::array()}, {"capacity", nullptr}};
+  node["role"] = role_json(f.node_id, hist.get());
   node["draining"] = false;
   node["dataPartition"] = free_space_json(f.data_dir);
   node["metadataPartition"] = free_space_json(f.metadata_dir);
@@ -100,7 +121,7 @@ api_result<reply> cluster_status(const node_facts& f) {
       n["hostname"] = nullptr;
       n["isUp"] = p.is_up;
       n["lastSeenSecsAgo"] = nullptr;
-      n["role"] = nullptr;
+      n["role"] = hist ? role_json(p.id, hist.get()) : ojson(nullptr);
       n["draining"] = false;
       n["dataPartition"] = nullptr;
       n["metadataPartition"] = nullptr;
@@ -109,7 +130,7 @@ api_result<reply> cluster_status(const node_facts& f) {
     }
   }
   ojson j;
-  j["layoutVersion"] = 1;
+  j["layoutVersion"] = hist ? hist->current().version() : 1;
   j["nodes"] = std::move(nodes);
   return ok_reply(to_body(j));
 }
@@ -165,7 +186,7 @@ api_result<reply> execute(model::store& s, const node_facts& facts, const admin_
         } else if constexpr (std::is_same_v<T, get_cluster_health_request>) {
           return cluster_health(facts, s, layout);
         } else if constexpr (std::is_same_v<T, get_cluster_status_request>) {
-          return cluster_status(facts);
+          return cluster_status(facts, s, layout);
         } else if constexpr (std::is_same_v<T, get_node_info_request>) {
           return node_info(facts, r);
         } else if constexpr (std::is_same_v<T, get_node_statistics_request>) {
