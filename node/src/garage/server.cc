@@ -207,6 +207,7 @@ int run_server(const cli::options& opts) {
   // replace it, only with the built-in configuration, which is standalone),
   // before the admin API serves anything.
   std::unique_ptr<rpc::layout_manager> layout;
+  std::atomic<rpc::layout_manager*> layout_ptr{nullptr};
   // A cluster node (replication factor 2 or more) replicates its tables and
   // blocks over the network; a standalone node keeps everything local.
   std::optional<model::cluster_options> cluster_opts;
@@ -215,8 +216,14 @@ int run_server(const cli::options& opts) {
     if (!mode) return fail(mode.error().message);
     auto empty = std::make_shared<const layout::layout_history>(
         layout::layout_parameters{cfg.replication_factor});
-    cluster_opts = model::cluster_options{
-        net->get(), [&layout, empty] { return layout ? layout->snapshot() : empty; }, *mode};
+    // Read by request and worker threads: through an atomic pointer, set
+    // once the layout manager is open (before that, an empty layout).
+    cluster_opts = model::cluster_options{net->get(),
+                                          [&layout_ptr, empty] {
+                                            auto* l = layout_ptr.load(std::memory_order_acquire);
+                                            return l ? l->snapshot() : empty;
+                                          },
+                                          *mode};
   }
   auto store = model::store::open(cfg, cluster_opts);
   if (!store) return fail("cannot open the store: " + store.error().message);
@@ -280,6 +287,7 @@ int run_server(const cli::options& opts) {
       auto lm = rpc::layout_manager::open(**net, std::move(lo));
       if (!lm) return fail("cannot open the cluster layout: " + lm.error().message);
       layout = std::move(*lm);
+      layout_ptr.store(layout.get(), std::memory_order_release);
       layout->start();
       LOG_INFO("cluster layout version {}", layout->version());
     }

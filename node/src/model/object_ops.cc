@@ -68,6 +68,27 @@ result<version> get_version(store& s, std::string_view version_id) {
   return std::move(*v);
 }
 
+result<version> get_version_for_read(store& s, std::string_view version_id, uint64_t size) {
+  if (s.clustered()) {
+    GARAGE_ASSIGN_OR_RETURN(auto local, s.versions().get_local(version_id, ""));
+    if (local && !local->deleted && !local->blocks.empty()) {
+      const auto& first = local->blocks.begin()->first;
+      uint64_t next = 0;
+      bool whole = true;
+      for (const auto& [loc, b] : local->blocks) {  // ordered by location
+        if (loc.part_number != first.part_number || loc.attempt != first.attempt ||
+            loc.offset != next) {
+          whole = false;
+          break;
+        }
+        next += b.size;
+      }
+      if (whole && next == size) return std::move(*local);
+    }
+  }
+  return get_version(s, version_id);
+}
+
 result<void> check_precondition(const std::optional<object>& existing,
                                 const write_precondition& pre) {
   const object_version* cur = existing ? existing->current() : nullptr;

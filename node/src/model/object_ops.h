@@ -27,6 +27,11 @@ class store;
 result<std::optional<object>> get_object(store& s, std::string_view bucket_id,
                                          std::string_view key);
 result<version> get_version(store& s, std::string_view version_id);
+// The same for reading an object's data, whose size is known: in a cluster,
+// this node's copy is used without asking a quorum when it is visibly
+// complete (one part, blocks contiguous from 0 adding up to `size`); a
+// version's block list never changes once its object completed.
+result<version> get_version_for_read(store& s, std::string_view version_id, uint64_t size);
 
 // A conditional write (If-None-Match / If-Match on PutObject and
 // CompleteMultipartUpload), checked in the transaction that commits the write,

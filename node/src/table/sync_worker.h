@@ -6,13 +6,17 @@
 //                   and right after a layout change (wake it); when a whole
 //                   round went through without an error it reports the layout
 //                   version it synced for (the layout's sync tracker: reads
-//                   move to a new version once every node synced it);
+//                   move to a new version once every node synced it). A round
+//                   with errors (a replica down) is not a worker error: it
+//                   shows in progress() and the next round comes after the
+//                   usual interval;
 //   tombstone_gc_worker  collects tombstones confirmed by every replica.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -61,14 +65,22 @@ class sync_worker final : public worker {
     }
     rounds_++;
     items_ = pushed;
-    if (errors)
-      return error(errc::unavailable, std::to_string(errors) + " sync errors, last " + last);
+    {
+      std::lock_guard lk(mu_);
+      last_round_ = errors ? std::to_string(errors) + " errors, last " + last : "clean";
+    }
+    // A replica that is down is not this worker's failure: the next round
+    // comes after the usual interval (not after an error backoff, which would
+    // delay the catch-up of a node that comes back), and the synced version
+    // is reported only after a clean round.
+    if (errors) return worker_state::idle;
     synced_(v);
     return worker_state::idle;
   }
   std::string progress() const override {
-    return std::to_string(rounds_.load()) + " rounds, " + std::to_string(items_.load()) +
-           " items sent in the last";
+    std::lock_guard lk(mu_);
+    return std::to_string(rounds_.load()) +
+           " rounds; last round: " + std::to_string(items_.load()) + " items sent, " + last_round_;
   }
   std::chrono::milliseconds idle_interval() const override { return interval_; }
 
@@ -78,6 +90,8 @@ class sync_worker final : public worker {
   std::function<void(uint64_t)> synced_;
   std::chrono::milliseconds interval_;
   std::atomic<uint64_t> rounds_{0}, items_{0};
+  mutable std::mutex mu_;
+  std::string last_round_ = "none yet";
 };
 
 class tombstone_gc_worker final : public worker {

@@ -45,7 +45,7 @@ result<snapshot> read_object(model::store& s, const std::string& bucket_id,
     GARAGE_ASSIGN_OR_RETURN(snap.obj, model::get_object(s, bucket_id, key));
     const auto* cur = snap.current();
     if (!cur || cur->data != model::version_data::blocks) return snap;
-    auto ver = model::get_version(s, cur->id);
+    auto ver = model::get_version_for_read(s, cur->id, cur->meta.size);
     if (ver) {
       snap.ver = std::move(*ver);
       return snap;

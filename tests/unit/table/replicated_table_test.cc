@@ -477,8 +477,9 @@ TEST(sync_worker, reports_synced_only_after_a_clean_round) {
   ASSERT_TRUE(c.at(0).insert(test_entry::make("p", "a", 1, "x")));
   c.net().set_up(nid(2), false);
   auto bad = w.step();
-  EXPECT_FALSE(bad) << "a replica is down";
-  EXPECT_EQ(reported, 0u);
+  ASSERT_TRUE(bad) << "a replica down is not a worker error";
+  EXPECT_EQ(reported, 0u) << "a replica is down: not synced";
+  EXPECT_NE(w.progress().find("errors"), std::string::npos) << w.progress();
   c.net().set_up(nid(2), true);
   auto good = w.step();
   ASSERT_TRUE(good) << good.error().to_string();

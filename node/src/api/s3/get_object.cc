@@ -115,7 +115,7 @@ s3_task<void> handle_get_object(request_context& ctx, bool head) {
       GARAGE_ASSIGN_OR_RETURN(s.obj, model::get_object(ctx.store, ctx.bucket_id, ctx.req.key));
       const auto* cur = s.obj ? s.obj->current() : nullptr;
       if (!cur || cur->data != model::version_data::blocks) return s;
-      auto ver = model::get_version(ctx.store, cur->id);
+      auto ver = model::get_version_for_read(ctx.store, cur->id, cur->meta.size);
       if (ver) {
         s.ver = std::move(*ver);
         return s;

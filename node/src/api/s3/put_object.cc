@@ -4,6 +4,8 @@
 // the object flips to the new version only once every block is stored and the
 // digests are checked. Any failure aborts the version, which releases its
 // blocks.
+#include <future>
+
 #include "api/common/background.h"
 #include "api/s3/body_reader.h"
 #include "api/s3/checksums.h"
@@ -57,10 +59,23 @@ s3_task<void> store_blocks(request_context& ctx, const fill_function& fill,
           // SSE-C: the block stored (and named by its hash) is the sealed one.
           GARAGE_ASSIGN_OR_RETURN(auto stored, seal_for_storage(sse_c_key, data));
           hash256 id = blake2b_256(stored);
-          GARAGE_TRY(store->put_block(id, stored));
-          return model::add_block(*store, version_id, bucket_id, key,
-                                  model::block_location{part_number, attempt, offset},
-                                  model::version_block{id, data.size()});
+          auto reference = [&] {
+            return model::add_block(*store, version_id, bucket_id, key,
+                                    model::block_location{part_number, attempt, offset},
+                                    model::version_block{id, data.size()});
+          };
+          if (!store->clustered()) {
+            GARAGE_TRY(store->put_block(id, stored));
+            return reference();
+          }
+          // In a cluster both are quorum writes to other zones: side by side
+          // they cost one round trip. Nobody reads the version before the
+          // upload completes, and a failure aborts it (references released).
+          auto referenced = std::async(std::launch::async, reference);
+          auto put = store->put_block(id, stored);
+          auto ref = referenced.get();
+          GARAGE_TRY(put);
+          return ref;
         });
   };
   store_job inflight;
