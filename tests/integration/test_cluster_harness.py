@@ -4,8 +4,9 @@ reaches the others, inter-zone round trips show the emulated latency, an
 isolated node is seen down and comes back when healed, a killed node comes
 back after a restart.
 
-The cluster does not replicate S3 data yet (see docs/architecture.md); this
-file tests the harness and the membership it relies on.
+This file tests the harness and the membership it relies on; the replication
+of S3 data is tested in test_cluster_s3.py, test_cluster_faults.py and
+test_cluster_rebalance.py.
 """
 from __future__ import annotations
 
