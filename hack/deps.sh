@@ -16,6 +16,9 @@ packages=(
   python3 python3-boto3 python3-pytest python3-requests
   awscli s3cmd rclone restic curl nginx
   iproute2 procps psmisc
+  # operator tests: the Kubernetes API emulator (tests/k8s) and kubectl/helm
+  # unpacked from their npm package by hack/k8s-tools.sh
+  python3-yaml openssl unzip
 )
 
 missing=()
