@@ -1,6 +1,7 @@
 #include "layout/history.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
 
 namespace garage::layout {
@@ -158,6 +159,93 @@ bool layout_history::update_local(const node_id& node, uint64_t max_ack) {
   changed = set_sync(node, min_stored()) || changed;
   changed = set_sync_ack(node, sync_min()) || changed;
   return changed;
+}
+
+namespace {
+
+std::string id_list(const std::vector<node_id>& ids) {
+  std::string out;
+  for (const auto& id : ids) out += (out.empty() ? "" : ", ") + short_id(id);
+  return out;
+}
+
+bool contains(const std::vector<node_id>& v, const node_id& id) {
+  return std::find(v.begin(), v.end(), id) != v.end();
+}
+
+}  // namespace
+
+result<skip_report> layout_history::skip_dead_nodes(uint64_t version,
+                                                    const std::vector<node_id>& dead,
+                                                    bool allow_missing_data, size_t write_quorum) {
+  const uint64_t cur = current().version();
+  if (versions_.size() == 1)
+    return error(errc::invalid_argument,
+                 "only one layout version (" + std::to_string(cur) +
+                     ") is live: no transition waits for a dead node, nothing to skip");
+  if (version != cur)
+    return error(errc::invalid_argument,
+                 "version " + std::to_string(version) + " is not the current layout version " +
+                     std::to_string(cur) + ": pass --version " + std::to_string(cur));
+  const auto everyone = all_nodes();
+  std::vector<node_id> skipped;
+  for (const auto& n : everyone)
+    if (contains(dead, n)) skipped.push_back(n);
+  std::vector<node_id> in_current;
+  for (const auto& n : skipped)
+    if (current().roles().count(n)) in_current.push_back(n);
+  if (!in_current.empty())
+    return error(errc::invalid_argument,
+                 "node(s) " + id_list(in_current) + " are down but have a role in the current " +
+                     "layout version " + std::to_string(cur) +
+                     ": only nodes that left the layout can be skipped; replace or remove them " +
+                     "(garage layout assign / remove, then apply) first, or bring them back");
+  if (skipped.empty()) {
+    std::vector<node_id> lagging;
+    for (const auto& n : everyone)
+      if (tracker_of(trackers_.ack, n) < cur || tracker_of(trackers_.sync, n) < cur)
+        lagging.push_back(n);
+    std::string why = lagging.empty()
+                          ? std::string(" and every node has acknowledged and synced it")
+                          : "; node(s) " + id_list(lagging) +
+                                " have not finished with it but are up: they "
+                                "catch up by themselves (or fix their network)";
+    return error(errc::invalid_argument,
+                 "no node with a role in a live layout version is down: nothing to skip "
+                 "for version " +
+                     std::to_string(cur) + why);
+  }
+  // Dead nodes per node set of the older versions: the sync of a dead node
+  // is covered when each set it belongs to keeps a live member of every
+  // write quorum.
+  std::set<node_id> uncovered;
+  for (const auto& v : versions_) {
+    if (v.version() == cur || !v.has_assignment()) continue;
+    for (uint32_t p = 0; p < partition_count; ++p) {
+      auto set = v.nodes_of(p);
+      size_t n_dead = 0;
+      for (const auto& n : set) n_dead += contains(skipped, n);
+      if (n_dead >= write_quorum)
+        for (const auto& n : set)
+          if (contains(skipped, n)) uncovered.insert(n);
+    }
+  }
+  const auto storage_nodes = all_storage_nodes();
+  skip_report out;
+  for (const auto& n : skipped) {
+    if (set_ack(n, version)) out.ack_raised.push_back(n);
+    if (!contains(storage_nodes, n)) continue;
+    if (allow_missing_data || !uncovered.count(n)) {
+      if (set_sync(n, version)) out.sync_raised.push_back(n);
+    } else if (tracker_of(trackers_.sync, n) < version) {
+      out.sync_kept.push_back(n);
+    }
+  }
+  return out;
+}
+
+bool layout_history::sync_can_skip(const node_id& node) const {
+  return !current().roles().count(node) && tracker_of(trackers_.sync, node) >= current().version();
 }
 
 uint64_t layout_history::ack_min() const { return min_over(trackers_.ack, all_nodes()); }

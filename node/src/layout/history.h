@@ -43,6 +43,16 @@ struct update_trackers {
   bool operator==(const update_trackers&) const = default;
 };
 
+// What skip_dead_nodes changed (node ids ascending).
+struct skip_report {
+  std::vector<node_id> ack_raised;   // ack raised to the version
+  std::vector<node_id> sync_raised;  // sync raised to the version
+  // Dead storage nodes whose sync was left as it was: some partition of an
+  // older version has write-quorum many dead nodes, so an acknowledged write
+  // may exist only on dead disks (raise them with allow_missing_data).
+  std::vector<node_id> sync_kept;
+};
+
 struct merge_outcome {
   bool changed = false;
   // Versions that both sides hold with different contents (two `apply` calls
@@ -108,6 +118,27 @@ class layout_history {
   // usually current().version()), record that it is synced at least to the
   // oldest live version, and sync_ack what every node synced.
   bool update_local(const node_id& node, uint64_t max_ack);
+
+  // An operator's decision that `dead` nodes (those of them with a role in a
+  // live version) will never come back, so that the versions older than
+  // `version` can retire without them (`garage layout skip-dead-nodes`):
+  //   ack   raised to `version`: a dead node has no write in flight;
+  //   sync  raised to `version` when every node set of an older version that
+  //         holds the node has fewer than `write_quorum` dead members (every
+  //         acknowledged write then has a copy on a live node, which hands it
+  //         to the new owners in its sync rounds), or when allow_missing_data
+  //         (writes held by dead nodes only are given up).
+  // Nothing else: reads still move to `version` only once every live storage
+  // node has synced it. Errors (invalid_argument), nothing changed: a single
+  // live version; `version` is not the current one; a node of `dead` has a
+  // role in the current version (remove it and apply first); no node of
+  // `dead` has a role in a live version.
+  result<skip_report> skip_dead_nodes(uint64_t version, const std::vector<node_id>& dead,
+                                      bool allow_missing_data, size_t write_quorum);
+  // Whether anti-entropy may pass over `node` while it is unreachable: it has
+  // no role in the current version and has synced it (a removed node that
+  // handed its data over, or one skip_dead_nodes passed over).
+  bool sync_can_skip(const node_id& node) const;
 
   // Minimum ack over every node with a role in a live version.
   uint64_t ack_min() const;
