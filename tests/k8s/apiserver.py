@@ -29,6 +29,7 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import protobuf  # noqa: E402
 import query  # noqa: E402
 import resources as res  # noqa: E402
 import schema as sch  # noqa: E402
@@ -626,25 +627,29 @@ class Cluster:
                             deps = self._dependents(md['uid'])
                             for drt, dep in deps:
                                 if not dep['metadata'].get('deletionTimestamp'):
-                                    self.delete(drt, dep['metadata'].get('namespace', ''), dep['metadata']['name'],
-                                                {'propagationPolicy': 'Foreground'})
+                                    try:
+                                        self.delete(drt, dep['metadata'].get('namespace', ''), dep['metadata']['name'],
+                                                    {'propagationPolicy': 'Foreground'})
+                                    except ApiError:
+                                        pass
                                     changed = True
                             if not self._dependents(md['uid']):
                                 self._drop_finalizer(rt, o, 'foregroundDeletion')
                                 changed = True
                         elif rt.plural == 'namespaces':
                             name = md['name']
-                            left = 0
                             for st, objs2 in list(self.objects.items()):
                                 t2 = self._rt_of_storage(st)
                                 if t2 is None or not t2.namespaced:
                                     continue
                                 for (ns2, n2), o2 in list(objs2.items()):
-                                    if ns2 != name:
+                                    if ns2 != name or (ns2, n2) not in objs2:
                                         continue
-                                    left += 1
                                     if not o2['metadata'].get('deletionTimestamp'):
-                                        self.delete(t2, ns2, n2, {'gracePeriodSeconds': 0})
+                                        try:
+                                            self.delete(t2, ns2, n2, {'gracePeriodSeconds': 0})
+                                        except ApiError:
+                                            pass
                                         changed = True
                             still = sum(1 for st, objs2 in self.objects.items()
                                         if self._rt_of_storage(st) and self._rt_of_storage(st).namespaced
@@ -1049,6 +1054,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.rfile.read(n) if n else b''
 
     def _parse(self, raw, ctype):
+        if 'protobuf' in ctype:
+            try:
+                return protobuf.decode(raw)
+            except protobuf.ProtoError as e:
+                raise ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - '
+                               'accepted media types include: application/json, application/yaml (%s)' % e)
+        if 'cbor' in ctype:
+            raise ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - '
+                           'accepted media types include: application/json, application/yaml')
         if not raw.strip():
             raise bad_request('the body of the request was empty')
         try:

@@ -439,11 +439,21 @@ def record_update(old, new, manager, list_info, status_mode, subresource, now):
     _store(new, entries)
 
 
+def _strip_nulls(v):
+    """An applied configuration's nulls say nothing (the field is not applied)."""
+    if isinstance(v, dict):
+        return {k: _strip_nulls(x) for k, x in v.items() if x is not None}
+    if isinstance(v, list):
+        return [_strip_nulls(x) for x in v]
+    return v
+
+
 def apply(live, applied, manager, force, list_info, status_mode, subresource, now):
     """Server-side apply of `applied` onto `live` (None when absent).
     Returns the new object; raises ApplyConflict."""
     entries = _entries(live) if live is not None else []
     base = copy.deepcopy(live) if live is not None else {}
+    applied = _strip_nulls(applied)
     tapp = tracked(applied, status_mode)
     tlive = tracked(base, status_mode)
     new_set = fields_of(tapp, list_info)
