@@ -1234,7 +1234,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._object(rt, o, 200, warn)
         if method == 'DELETE':
             raw = self._body()
-            opts = json.loads(raw) if raw.strip() else {}
+            opts = self._parse(raw, self.headers.get('Content-Type', '')) if raw.strip() else {}
+            if not isinstance(opts, dict):
+                raise bad_request('the body of the request was in an unknown format')
+            if opts.get('dryRun') == ['All']:
+                dry = True
             for k in ('propagationPolicy', 'gracePeriodSeconds', 'orphanDependents'):
                 if k in self.q:
                     opts[k] = self.q[k] if k == 'propagationPolicy' else (
@@ -1249,10 +1253,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                             pass
                     return self._send(200, {'kind': rt.kind + 'List', 'apiVersion': rt.gv,
                                             'metadata': {'resourceVersion': str(c.rv)}, 'items': [c._view(rt, o) for o in items]})
-            o = c.delete(rt, ns, name, opts, dry)
-            code = 202 if o['metadata'].get('deletionTimestamp') and name in [
-                x['metadata']['name'] for x in c.list(rt, ns)] else 200
-            return self._object(rt, o, code)
+            with c.lock:
+                o = c.delete(rt, ns, name, opts, dry)
+                # 202 Accepted while finalizers or a grace period keep the object
+                still = c.objects[rt.storage].get(c._key(rt, ns, name))
+                code = 202 if still is not None and still['metadata'].get('uid') == o['metadata'].get('uid') \
+                    and not dry else 200
+                return self._object(rt, o, code)
         raise ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
 
     def _group(self, g, vs):
@@ -1451,13 +1458,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                     out.append({'type': 'DELETED', 'object': wrap(e.obj)})
                             elif new_in:
                                 out.append({'type': e.type, 'object': wrap(e.obj)})
-                        cur_rv = c.rv
                 for ev in out:
                     self._chunk(ev)
                 if out and out[-1]['type'] == 'ERROR':
                     break
                 if bookmarks and time.monotonic() - last_bm >= self.bookmark_interval:
-                    self._chunk(bookmark(max(pos, 0) if pos >= cur_rv else pos))
+                    self._chunk(bookmark(pos))
                     last_bm = time.monotonic()
                 if time.monotonic() >= deadline:
                     break

@@ -79,7 +79,12 @@ SERVICE_SPEC = {1: ('ports', ('list', SERVICE_PORT)), 2: ('selector', ('map', S,
 LOCAL_REF = {1: ('name', S)}
 OBJECT_REF = {1: ('kind', S), 2: ('namespace', S), 3: ('name', S), 4: ('uid', S), 5: ('apiVersion', S)}
 
+DELETE_OPTIONS = {1: ('gracePeriodSeconds', I), 2: ('preconditions', {1: ('uid', S), 2: ('resourceVersion', S)}),
+                  3: ('orphanDependents', BOOL), 4: ('propagationPolicy', S), 5: ('dryRun', ('list', S))}
+
 TYPES = {
+    ('v1', 'DeleteOptions'): DELETE_OPTIONS,
+    ('meta.k8s.io/v1', 'DeleteOptions'): DELETE_OPTIONS,
     ('v1', 'ConfigMap'): {1: ('metadata', OBJECT_META), 2: ('data', ('map', S, S)), 3: ('binaryData', ('map', S, B)),
                           4: ('immutable', BOOL)},
     ('v1', 'Secret'): {1: ('metadata', OBJECT_META), 2: ('data', ('map', S, B)), 3: ('type', S),
@@ -119,7 +124,8 @@ def _value(t, wt, v):
     raise ProtoError('unknown type %r' % (t,))
 
 
-_POINTER_BOOLS = {'immutable', 'controller', 'blockOwnerDeletion', 'automountServiceAccountToken',
+_POINTER_INTS = {'gracePeriodSeconds', 'deletionGracePeriodSeconds'}
+_POINTER_BOOLS = {'orphanDependents', 'immutable', 'controller', 'blockOwnerDeletion', 'automountServiceAccountToken',
                   'allocateLoadBalancerNodePorts'}
 
 
@@ -143,7 +149,7 @@ def _message(b, schema):
             if (wt == 2) != (t not in (I, BOOL)):
                 continue  # not the type this schema expects: skip, like an unknown field
             x = _value(t, wt, v)
-            if x == '' or (t == I and x == 0) or (x is False and name not in _POINTER_BOOLS):
+            if x == '' or (t == I and x == 0 and name not in _POINTER_INTS) or (x is False and name not in _POINTER_BOOLS):
                 continue  # omitempty in the JSON form
             out[name] = x
     return out
