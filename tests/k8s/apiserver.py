@@ -1038,6 +1038,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._send(e.code, e.status())
 
     def _body(self):
+        if getattr(self, 'raw', None) is not None:
+            return self.raw
+        self.raw = self._read_body()
+        return self.raw
+
+    def _read_body(self):
         if self.headers.get('Transfer-Encoding', '').lower() == 'chunked':
             data = b''
             while True:
@@ -1091,7 +1097,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._handle('DELETE')
 
     def _handle(self, method):
+        self.raw = None
         try:
+            # the whole request is read before anything can fail, so that a
+            # kept-alive connection stays in step after an error answer
+            if method in ('POST', 'PUT', 'PATCH', 'DELETE'):
+                self._body()
             url = urllib.parse.urlsplit(self.path)
             self.q = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()}
             path = url.path.rstrip('/') or '/'
@@ -1099,8 +1110,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self._send(200, b'ok', 'text/plain; charset=utf-8')
             auth = self.headers.get('Authorization', '')
             if not auth.startswith('Bearer ') or auth[7:].strip() not in self.tokens:
-                if method in ('POST', 'PUT', 'PATCH', 'DELETE'):
-                    self._body()
                 return self._send(401, {'kind': 'Status', 'apiVersion': 'v1', 'metadata': {}, 'status': 'Failure',
                                         'message': 'Unauthorized', 'reason': 'Unauthorized', 'code': 401})
             self._route(method, path)

@@ -226,6 +226,8 @@ def builtin_types():
     for r in t:
         if r.plural == 'events':
             r.columns = EVENT_COLUMNS
+        elif r.plural == 'customresourcedefinitions':
+            r.columns = [NAME_COL] + BUILTIN_COLUMNS[r.plural]
         else:
             r.columns = [NAME_COL] + BUILTIN_COLUMNS.get(r.plural, []) + [AGE_COL]
     return t

@@ -366,3 +366,25 @@ def test_leases_events_and_namespaces(emu):
     emu.kubectl('delete', 'namespace', 'gone', '--timeout=20s')
     r = emu.kubectl('get', 'configmap', 'inside', '-n', 'gone', check=False)
     assert r.returncode != 0
+
+
+def test_discovery_documents_and_kept_alive_connections(crd):
+    code, rl, _ = crd.request('GET', '/apis/samples.emulator.test/v1alpha1')
+    names = {r['name']: r for r in rl['resources']}
+    assert names['sampleclusters']['shortNames'] == ['smc'] and names['sampleclusters']['categories'] == ['samples']
+    assert names['sampleclusters/scale']['kind'] == 'Scale' and 'sampleclusters/status' in names
+    code, groups, _ = crd.request('GET', '/apis')
+    assert {'name': 'apps', 'versions': [{'groupVersion': 'apps/v1', 'version': 'v1'}],
+            'preferredVersion': {'groupVersion': 'apps/v1', 'version': 'v1'}} in groups['groups']
+    # an error answered before the body was looked at leaves the connection usable
+    import http.client
+    host, port = crd.server[len('https://'):].rsplit(':', 1)
+    conn = http.client.HTTPSConnection(host, int(port), context=crd.ctx)
+    hdr = {'Authorization': 'Bearer ' + crd.token, 'Content-Type': 'application/json'}
+    conn.request('POST', '/api/v1/namespaces/default/nothings', body=b'{"kind":"X"}' * 100, headers=hdr)
+    r = conn.getresponse()
+    assert r.status == 404 and json.loads(r.read())['reason'] == 'NotFound'
+    conn.request('GET', '/api/v1/namespaces/default', headers=hdr)
+    r = conn.getresponse()
+    assert r.status == 200 and json.loads(r.read())['metadata']['name'] == 'default'
+    conn.close()
