@@ -327,7 +327,7 @@ class Cluster:
             return None
         return 'status' if subresource == 'status' else 'main'
 
-    def update(self, rt, ns, name, body, manager, subresource=None, dry_run=False, strict=None):
+    def update(self, rt, ns, name, body, manager, subresource=None, dry_run=False, strict=None, record_as=None):
         with self.lock:
             old = self.get(rt, ns, name)
             bmd = body.get('metadata') if isinstance(body, dict) else None
@@ -343,7 +343,7 @@ class Cluster:
             if 'managedFields' not in bmd:
                 obj['metadata']['managedFields'] = copy.deepcopy(old['metadata'].get('managedFields', []))
             ssa.record_update(old, obj, manager, rt.list_info, self._status_mode(rt, subresource),
-                              subresource or '', res.rfc3339())
+                              record_as or subresource or '', res.rfc3339())
             if _same(obj, old):
                 return old, warnings
             if dry_run:
@@ -1367,7 +1367,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             obj = copy.deepcopy(o)
             _set_path(obj, rt.scale['specReplicasPath'], replicas)
             obj['metadata'].pop('resourceVersion', None)
-            updated, _ = c.update(rt, ns, name, obj, manager)
+            updated, _ = c.update(rt, ns, name, obj, manager, record_as='scale')
             return self._send(200, _scale_of(rt, updated))
 
     # --- watch ---------------------------------------------------------------------------

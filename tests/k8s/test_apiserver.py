@@ -388,3 +388,27 @@ def test_discovery_documents_and_kept_alive_connections(crd):
     r = conn.getresponse()
     assert r.status == 200 and json.loads(r.read())['metadata']['name'] == 'default'
     conn.close()
+
+
+def test_helm_install_upgrade_uninstall(emu, tmp_path):
+    helm = os.path.join(os.path.dirname(emu.kubectl_bin), 'helm')
+    chart = tmp_path / 'chart'
+    (chart / 'templates').mkdir(parents=True)
+    (chart / 'Chart.yaml').write_text('apiVersion: v2\nname: tiny\nversion: 0.1.0\n')
+    (chart / 'templates' / 'cm.yaml').write_text(
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cfg\n'
+        'data:\n  greeting: {{ .Values.greeting | default "hi" | quote }}\n')
+    env = dict(os.environ, HELM_CACHE_HOME=str(tmp_path / 'c'), HELM_CONFIG_HOME=str(tmp_path / 'g'),
+               HELM_DATA_HOME=str(tmp_path / 'd'), KUBECONFIG=emu.kubeconfig)
+    import subprocess
+
+    def run(*args):
+        r = subprocess.run([helm] + list(args), env=env, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+        return r.stdout
+    assert 'STATUS: deployed' in run('install', 'rel', str(chart), '--wait', '--timeout', '20s')
+    run('upgrade', 'rel', str(chart), '--set', 'greeting=hello')
+    assert emu.kubectl('get', 'cm', 'rel-cfg', '-o', 'jsonpath={.data.greeting}').stdout == 'hello'
+    assert 'rel' in run('list')
+    run('uninstall', 'rel')
+    assert emu.kubectl('get', 'cm', 'rel-cfg', check=False).returncode != 0
