@@ -265,6 +265,12 @@ class Cluster:
                 raise invalid(rt, name, errs)
         if rt.plural == 'customresourcedefinitions':
             self._prepare_crd(obj, old)
+        if old is not None and old['metadata'].get('deletionTimestamp'):
+            new_fins = [f for f in obj['metadata'].get('finalizers') or []
+                        if f not in (old['metadata'].get('finalizers') or [])]
+            if new_fins:
+                raise invalid(rt, name, [('metadata.finalizers', 'Forbidden: no new finalizers can be added if the '
+                                          'object is being deleted, found new finalizers %s' % json.dumps(new_fins))])
         if old is not None and rt.plural == 'namespaces' and old['metadata'].get('deletionTimestamp'):
             obj['status'] = old.get('status', obj.get('status'))
         return obj, warnings
@@ -278,7 +284,7 @@ class Cluster:
             md['generation'] = 1
         else:
             gen = old['metadata'].get('generation', 1)
-            if _spec_part(obj) != _spec_part(old):
+            if _spec_part(obj, rt.status) != _spec_part(old, rt.status):
                 gen += 1
             md['generation'] = gen
         md['resourceVersion'] = str(self._next_rv())
@@ -790,8 +796,10 @@ def _version_priority(v):
     return (kind, -int(m.group(1)), -int(m.group(3) or 0), v)
 
 
-def _spec_part(o):
-    return {k: v for k, v in o.items() if k not in ('metadata', 'status', 'apiVersion', 'kind')}
+def _spec_part(o, has_status_subresource=True):
+    # without a status subresource, status is part of what generation counts
+    skip = ('metadata', 'status', 'apiVersion', 'kind') if has_status_subresource else ('metadata', 'apiVersion', 'kind')
+    return {k: v for k, v in o.items() if k not in skip}
 
 
 def _same(a, b):

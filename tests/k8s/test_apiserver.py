@@ -310,6 +310,9 @@ def test_finalizers_keep_the_object_until_removed(emu):
     emu.kubectl('delete', 'configmap', 'fin', '--wait=false')
     code, obj, _ = emu.request('GET', base + '/fin')
     assert code == 200 and obj['metadata']['deletionTimestamp']
+    code, st, _ = emu.request('PATCH', base + '/fin', {'metadata': {'finalizers': ['example.com/cleanup', 'new/one']}},
+                              'application/merge-patch+json')
+    assert code == 422 and 'no new finalizers can be added if the object is being deleted' in st['message']
     code, obj, _ = emu.request('PATCH', base + '/fin', {'metadata': {'finalizers': None}}, 'application/merge-patch+json')
     assert code == 200
     code, st, _ = emu.request('GET', base + '/fin')
