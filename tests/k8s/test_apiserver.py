@@ -415,3 +415,22 @@ def test_helm_install_upgrade_uninstall(emu, tmp_path):
     assert 'rel' in run('list')
     run('uninstall', 'rel')
     assert emu.kubectl('get', 'cm', 'rel-cfg', check=False).returncode != 0
+
+
+def test_two_sites_are_independent(emu, tmp_path):
+    from emulator import Emulator
+    other = Emulator(str(tmp_path), name='site-b', token='other-token')
+    try:
+        assert other.server != emu.server
+        other.kubectl('create', 'configmap', 'only-in-b')
+        assert emu.kubectl('get', 'configmap', 'only-in-b', check=False).returncode != 0
+        code, _, _ = other.request('GET', '/api/v1/namespaces', token=emu.token)
+        assert code == 401
+        # each site has its own CA: site A's CA does not verify site B
+        import ssl
+        import urllib.request
+        req = urllib.request.Request(other.server + '/version')
+        with pytest.raises(Exception):
+            urllib.request.urlopen(req, context=ssl.create_default_context(cafile=emu.ca), timeout=5)
+    finally:
+        other.stop()
