@@ -147,7 +147,14 @@ def _pod_ready(o):
 def _pod_status(o):
     if _g(o, 'metadata', 'deletionTimestamp'):
         return 'Terminating'
-    return _g(o, 'status', 'reason') or _g(o, 'status', 'phase', default='Unknown')
+    reason = _g(o, 'status', 'reason') or _g(o, 'status', 'phase', default='Unknown')
+    for c in _g(o, 'status', 'containerStatuses', default=[]) or []:
+        st = c.get('state') or {}
+        if (st.get('waiting') or {}).get('reason'):
+            reason = st['waiting']['reason']
+        elif (st.get('terminated') or {}).get('reason'):
+            reason = st['terminated']['reason']
+    return reason
 
 
 def _ext_ip(o):
@@ -177,6 +184,10 @@ BUILTIN_COLUMNS = {
     'pods': [C('Ready', _pod_ready), C('Status', _pod_status),
              C('Restarts', lambda o: sum(c.get('restartCount', 0) for c in _g(o, 'status', 'containerStatuses', default=[]) or []), 'integer'),
              ],
+    'pods+wide': [C('IP', lambda o: _g(o, 'status', 'podIP', default='<none>'), 'string', 1),
+                  C('Node', lambda o: _g(o, 'spec', 'nodeName', default='<none>'), 'string', 1)],
+    'statefulsets+wide': [C('Containers', lambda o: ','.join(c.get('name', '') for c in _g(o, 'spec', 'template', 'spec', 'containers', default=[]) or []), 'string', 1),
+                          C('Images', lambda o: ','.join(c.get('image', '') for c in _g(o, 'spec', 'template', 'spec', 'containers', default=[]) or []), 'string', 1)],
     'statefulsets': [C('Ready', lambda o: '%d/%d' % (_g(o, 'status', 'readyReplicas', default=0) or 0,
                                                      _g(o, 'spec', 'replicas', default=0) or 0))],
     'poddisruptionbudgets': [C('Min Available', lambda o: str(_g(o, 'spec', 'minAvailable', default='N/A'))),
@@ -229,7 +240,8 @@ def builtin_types():
         elif r.plural == 'customresourcedefinitions':
             r.columns = [NAME_COL] + BUILTIN_COLUMNS[r.plural]
         else:
-            r.columns = [NAME_COL] + BUILTIN_COLUMNS.get(r.plural, []) + [AGE_COL]
+            r.columns = [NAME_COL] + BUILTIN_COLUMNS.get(r.plural, []) + [AGE_COL] + \
+                BUILTIN_COLUMNS.get(r.plural + '+wide', [])
     return t
 
 
