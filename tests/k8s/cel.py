@@ -469,7 +469,10 @@ def _function(name, v):
         raise CelError("found no matching overload for 'size' applied to (%s)" % _type(v[0]))
     if name == 'matches':
         need(2, str, str)
-        return re.search(v[1], v[0]) is not None
+        try:
+            return re.search(v[1], v[0]) is not None
+        except re.error as e:
+            raise CelError("invalid regular expression '%s': %s" % (v[1], e))
     if name == 'startsWith':
         need(2, str, str)
         return v[0].startswith(v[1])

@@ -191,6 +191,13 @@ def validate(schema, v, old=_MISSING, path='', root=True):
     return errs
 
 
+def _pattern_matches(pattern, v):
+    try:
+        return re.search(pattern, v) is not None
+    except re.error:
+        return True  # an RE2 pattern Python cannot compile: not checked
+
+
 def _ratchet(new_errs, v, old):
     # Validation ratcheting: an unchanged value keeps passing.
     if old is not _MISSING and old == v:
@@ -239,7 +246,7 @@ def _validate(s, v, old, path, errs, root=False):
             mine.append(FieldError(path, 'Too long', v, 'may not be more than %d bytes' % s['maxLength'], has_value=False))
         if 'minLength' in s and len(v) < s['minLength']:
             mine.append(FieldError(path, 'Invalid value', v, '%s in body should be at least %d chars long' % (path, s['minLength'])))
-        if 'pattern' in s and not re.search(s['pattern'], v):
+        if 'pattern' in s and not _pattern_matches(s['pattern'], v):
             mine.append(FieldError(path, 'Invalid value', v, "%s in body should match '%s'" % (path, s['pattern'])))
     if jt == 'array':
         if 'maxItems' in s and len(v) > s['maxItems']:
@@ -338,7 +345,7 @@ def _cel(s, v, old, path, root):
             fpath = fpath.lstrip('.')
         try:
             ok = p.eval(env)
-        except cel.CelError as e:
+        except (cel.CelError, TypeError, ValueError, re.error, RecursionError) as e:
             errs.append(FieldError(fpath, 'Invalid value', type_name(s, v), '%s: %s' % (_msg(r, env), e)))
             continue
         if ok is not True:
