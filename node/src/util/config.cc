@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -112,7 +113,73 @@ result<void> check_peer_address(std::string_view origin, const std::string& s) {
   return ok();
 }
 
+error bad_env(std::string_view origin, const std::string& var, std::string_view what) {
+  return error(errc::invalid_argument,
+               std::string(origin) + ": environment variable " + var + ": " + std::string(what));
+}
+
+// The environment overrides of parse_config (see config.h). `web`/`has_web`
+// are the s3_web section as read from the file so far.
+result<void> apply_env(config& c, s3_web_config& web, bool& has_web, const env_lookup& env,
+                       std::string_view origin) {
+  auto get = [&env](const std::string& var) -> std::optional<std::string> {
+    auto v = env(var);
+    if (v && v->empty()) return std::nullopt;
+    return v;
+  };
+  auto address = [&](const std::string& var, std::string& out) -> result<bool> {
+    auto v = get(var);
+    if (!v) return false;
+    auto hp = parse_host_port(*v, var);
+    if (!hp) return bad_env(origin, var, "expected host:port or [ipv6]:port, got '" + *v + "'");
+    if (hp->host.empty())
+      return bad_env(origin, var, "'" + *v + "' has no host (write 0.0.0.0:PORT or [::]:PORT)");
+    out = *v;
+    return true;
+  };
+  GARAGE_TRY(address("GARAGE_RPC_BIND_ADDR", c.rpc_bind_addr));
+  GARAGE_TRY(address("GARAGE_RPC_PUBLIC_ADDR", c.rpc_public_addr));
+  GARAGE_TRY(address("GARAGE_S3_API_BIND_ADDR", c.s3_api.api_bind_addr));
+  GARAGE_TRY(address("GARAGE_ADMIN_API_BIND_ADDR", c.admin.api_bind_addr));
+  auto web_set = address("GARAGE_S3_WEB_BIND_ADDR", web.bind_addr);
+  if (!web_set) return std::move(web_set).error();
+  if (*web_set) has_web = true;
+
+  // A secret and its file: the environment replaces both options of the file.
+  auto secret = [&](const std::string& var, const std::string& file_var, std::string& value,
+                    std::string& file) -> result<void> {
+    auto v = get(var);
+    auto f = get(file_var);
+    if (v && f) return bad_env(origin, var, "give " + var + " or " + file_var + ", not both");
+    if (v) {
+      value = *v;
+      file.clear();
+    } else if (f) {
+      file = *f;
+      value.clear();
+    }
+    return ok();
+  };
+  GARAGE_TRY(
+      secret("GARAGE_RPC_SECRET", "GARAGE_RPC_SECRET_FILE", c.rpc_secret, c.rpc_secret_file));
+  if (get("GARAGE_RPC_SECRET") && (c.rpc_secret.size() != 64 || !is_hex(c.rpc_secret)))
+    return bad_env(origin, "GARAGE_RPC_SECRET",
+                   "expected 64 hex digits (32 bytes), e.g. from 'openssl rand -hex 32'");
+  GARAGE_TRY(secret("GARAGE_ADMIN_TOKEN", "GARAGE_ADMIN_TOKEN_FILE", c.admin.admin_token,
+                    c.admin.admin_token_file));
+  if (auto v = get("GARAGE_METRICS_TOKEN")) c.admin.metrics_token = *v;
+  return ok();
+}
+
 }  // namespace
+
+env_lookup process_environment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+}
 
 std::optional<uint64_t> parse_size(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -171,7 +238,8 @@ result<host_port> parse_host_port(std::string_view s, std::string_view option) {
   return hp;
 }
 
-result<config> parse_config(std::string_view yaml_text, std::string_view origin) {
+result<config> parse_config(std::string_view yaml_text, std::string_view origin,
+                            const env_lookup& env) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml_text));
@@ -245,6 +313,7 @@ result<config> parse_config(std::string_view yaml_text, std::string_view origin)
   }
   c.compression_level = static_cast<int>(compression);
   c.replication_factor = static_cast<uint32_t>(rf);
+  if (env) GARAGE_TRY(apply_env(c, web, has_web, env, origin));
 
   if (c.metadata_dir.empty()) return bad(origin, "metadata_dir", "is required");
   if (c.data_dir.empty()) return bad(origin, "data_dir", "is required");
@@ -286,7 +355,7 @@ result<config> load_config_file(const std::string& path) {
   if (!in) return error(errc::not_found, "cannot read configuration file '" + path + "'");
   std::stringstream ss;
   ss << in.rdbuf();
-  return parse_config(ss.str(), path);
+  return parse_config(ss.str(), path, process_environment());
 }
 
 config default_config(const std::string& base_dir) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -82,8 +83,28 @@ struct config {
   admin_api_config admin;
 };
 
+// The value of an environment variable; nullopt when unset.
+using env_lookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+// The process environment (std::getenv).
+env_lookup process_environment();
+
 // Parses a YAML document. `origin` names it in error messages.
-result<config> parse_config(std::string_view yaml_text, std::string_view origin);
+//
+// `env` (none by default) supplies environment overrides, which win over the
+// file; a variable that is unset or empty is ignored. Secrets, with Garage's
+// names: GARAGE_RPC_SECRET, GARAGE_RPC_SECRET_FILE, GARAGE_ADMIN_TOKEN,
+// GARAGE_ADMIN_TOKEN_FILE (a secret from the environment replaces both the
+// value and the file option of the configuration), GARAGE_METRICS_TOKEN.
+// Addresses, so that pods sharing one host's network each bind their own IP:
+// GARAGE_RPC_BIND_ADDR, GARAGE_RPC_PUBLIC_ADDR, GARAGE_S3_API_BIND_ADDR,
+// GARAGE_ADMIN_API_BIND_ADDR, GARAGE_S3_WEB_BIND_ADDR (enables s3_web when the
+// file has no such section). A bad value is an invalid_argument error naming
+// the variable. The checks that the file is complete (e.g. an admin token is
+// given) run after the overrides, so the file may leave a secret to them.
+result<config> parse_config(std::string_view yaml_text, std::string_view origin,
+                            const env_lookup& env = {});
+// Reads and parses `path` with the process environment's overrides.
 result<config> load_config_file(const std::string& path);
 
 // The embedded default configuration: one node, everything under `base_dir`,
