@@ -25,7 +25,9 @@ import sys
 import threading
 import time
 import traceback
+import urllib.error
 import urllib.parse
+import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -93,7 +95,7 @@ Event = collections.namedtuple('Event', 'rv type storage obj old')
 class Cluster:
     """All state of one emulated cluster, guarded by one lock."""
 
-    def __init__(self, history=2000, ca_pem=''):
+    def __init__(self, history=2000, ca_pem='', service_cidr=None):
         self.lock = threading.RLock()
         self.cond = threading.Condition(self.lock)
         self.rv = 1
@@ -102,7 +104,7 @@ class Cluster:
         self.history_max = history
         self.compacted = 1   # events after this rv are all in history
         self.types = {}      # (group, version, plural) -> ResType
-        self.alloc = res.Allocator()
+        self.alloc = res.Allocator(service_cidr)
         self.ca_pem = ca_pem
         self.group_order = []
         for t in res.builtin_types():
@@ -663,11 +665,19 @@ class Cluster:
                             if still == 0 and not fins:
                                 self._remove(rt, o)
                                 changed = True
-                        elif rt.plural == 'pods' and not fins:
+                        elif rt.plural == 'pods' and not fins and not self._kubelet_runs(o):
                             t = res.parse_time(md['deletionTimestamp'])
                             if t is not None and t <= res.now():
                                 self._remove(rt, o)
                                 changed = True
+
+    def _kubelet_runs(self, pod):
+        """Whether a live kubelet (a Ready Node) runs the pod: then that kubelet, not the
+        end of the grace period, removes the pod once its containers are gone (it deletes
+        it again with gracePeriodSeconds=0), as in a real cluster."""
+        node = self.objects[('', 'nodes')].get(('', (pod.get('spec') or {}).get('nodeName') or ''))
+        return node is not None and any(c.get('type') == 'Ready' and c.get('status') == 'True'
+                                        for c in (node.get('status') or {}).get('conditions') or [])
 
     def _drop_finalizer(self, rt, o, fin):
         cur = self.objects[rt.storage].get(self._key(rt, o['metadata'].get('namespace', ''), o['metadata']['name']))
@@ -1191,7 +1201,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise ApiError(404, 'NotFound', 'the server could not find the requested resource')
         name = rest[1] if len(rest) > 1 else None
         sub = rest[2] if len(rest) > 2 else None
-        if len(rest) > 3 or (sub and not ((sub == 'status' and rt.status) or (sub == 'scale' and rt.scale is not None))):
+        if len(rest) > 3 or (sub and not ((sub == 'status' and rt.status) or (sub == 'scale' and rt.scale is not None) or
+                                          (sub == 'log' and rt.plural == 'pods' and method == 'GET'))):
             raise ApiError(404, 'NotFound', 'the server could not find the requested resource')
         if rt.namespaced and ns is None and method not in ('GET',) and name is None:
             raise ApiError(404, 'NotFound', 'the server could not find the requested resource')
@@ -1206,6 +1217,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self._watch(rt, ns, name)
             if name is None:
                 return self._list(rt, ns)
+            if sub == 'log':
+                return self._pod_log(rt, ns, name)
             with c.lock:
                 o = c.get(rt, ns, name)
                 if sub == 'scale':
@@ -1278,6 +1291,57 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     and not dry else 200
                 return self._object(rt, o, code)
         raise ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
+
+    def _pod_log(self, rt, ns, name):
+        """GET pods/<name>/log: proxied to the kubelet of the pod's node (its Node's
+        InternalIP and daemonEndpoints port), as the real API server does."""
+        c = self.cluster
+        with c.lock:
+            pod = c.get(rt, ns, name)
+            spec = pod.get('spec') or {}
+            names = [x.get('name') for x in spec.get('containers') or []]
+            every = names + [x.get('name') for x in spec.get('initContainers') or []]
+            cont = self.q.get('container')
+            if not cont:
+                if len(names) != 1:
+                    raise bad_request('a container name must be specified for pod %s, choose one of: [%s]' % (
+                        name, ' '.join(names)))
+                cont = names[0]
+            elif cont not in every:
+                raise bad_request('container %s is not valid for pod %s' % (cont, name))
+            node = c.objects[('', 'nodes')].get(('', spec.get('nodeName') or ''))
+            if not spec.get('nodeName'):
+                raise bad_request('pod %s does not have a host assigned' % name)
+            st = (node or {}).get('status') or {}
+            ip = next((a.get('address') for a in st.get('addresses') or [] if a.get('type') == 'InternalIP'), None)
+            port = ((st.get('daemonEndpoints') or {}).get('kubeletEndpoint') or {}).get('Port')
+        if not ip or not port:
+            raise bad_request('no kubelet serves the logs of node %s' % spec.get('nodeName'))
+        q = {k: v for k, v in self.q.items() if k in ('follow', 'previous', 'tailLines', 'limitBytes', 'timestamps')}
+        url = 'http://%s:%s/containerLogs/%s/%s/%s?%s' % (ip, port, ns, name, cont, urllib.parse.urlencode(q))
+        try:
+            r = urllib.request.urlopen(url, timeout=None if q.get('follow') == 'true' else 30)
+        except urllib.error.HTTPError as e:
+            raise bad_request(e.read().decode(errors='replace') or str(e))
+        except OSError as e:
+            raise ApiError(500, 'InternalError', 'Get "%s": %s' % (url, e))
+        with r:
+            self.send_response(200)
+            self.send_header('Content-Type', 'text/plain')
+            self.send_header('Transfer-Encoding', 'chunked')
+            self.send_header('Cache-Control', 'no-cache, private')
+            self.end_headers()
+            self.close_connection = True
+            try:
+                while True:
+                    data = r.read1(65536)
+                    if not data:
+                        break
+                    self.wfile.write(b'%x\r\n%s\r\n' % (len(data), data))
+                    self.wfile.flush()
+                self.wfile.write(b'0\r\n\r\n')
+            except OSError:
+                pass
 
     def _group(self, g, vs):
         return {'name': g, 'versions': [{'groupVersion': g + '/' + v, 'version': v} for v in vs],
@@ -1592,6 +1656,8 @@ def main(argv=None):
     ap.add_argument('--watch-history', type=int, default=2000,
                     help='events kept for watch resumption; older resourceVersions get 410 Gone')
     ap.add_argument('--bookmark-interval', type=float, default=5.0, help='seconds between watch BOOKMARK events')
+    ap.add_argument('--service-cidr', help='range of Service cluster IPs (default 10.96.0.0/12 style addresses); '
+                    'the kubelet stand-in of site k uses 127.<k+10>.128.0/17')
     a = ap.parse_args(argv)
     tls_dir = a.tls_dir or os.path.join(os.path.dirname(os.path.abspath(a.kubeconfig_out)), 'tls-' + a.name)
     ca_crt, crt, key = make_tls(tls_dir, [a.host] + a.san)
@@ -1599,7 +1665,7 @@ def main(argv=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(crt, key)
     ctx.set_alpn_protocols(['http/1.1'])
-    cluster = Cluster(history=a.watch_history, ca_pem=ca_pem)
+    cluster = Cluster(history=a.watch_history, ca_pem=ca_pem, service_cidr=a.service_cidr)
     handler = type('BoundHandler', (Handler,), {'cluster': cluster, 'tokens': tuple(a.token),
                                                  'bookmark_interval': a.bookmark_interval})
     srv = Server((a.host, a.port), handler, ctx)

@@ -26,7 +26,12 @@ def kubectl_path():
 class Emulator:
     """One emulated cluster: the apiserver.py process, its kubeconfig, kubectl and raw HTTP."""
 
-    def __init__(self, workdir, name='site-a', token='test-token', args=()):
+    def __init__(self, workdir, name='site-a', token='test-token', args=(), site_index=None):
+        """`site_index` k: Service cluster IPs in 127.<k+10>.128.0/17, for the kubelet
+        stand-in of that site (Kubelet below), which proxies them on loopback."""
+        if site_index is not None:
+            args = ['--service-cidr', '127.%d.128.0/17' % (site_index + 10)] + list(args)
+        self.site_index = site_index
         self.dir = workdir
         self.name = name
         self.token = token
@@ -87,6 +92,43 @@ class Emulator:
         req.add_header('Authorization', 'Bearer ' + self.token)
         r = urllib.request.urlopen(req, context=self.ctx, timeout=timeout)
         return r
+
+
+class Kubelet:
+    """The kubelet stand-in (kubelet.py) of an emulated site: its StatefulSets, pods
+    (real processes), volumes and Services. Needs an Emulator made with site_index."""
+
+    def __init__(self, emu, garage_bin=None, args=(), node_name=None):
+        assert emu.site_index is not None, 'the Emulator needs a site_index'
+        self.emu = emu
+        self.state_dir = os.path.join(emu.dir, emu.name + '-node')
+        self.node_name = node_name or emu.name + '-node'
+        self.log_path = os.path.join(emu.dir, emu.name + '-kubelet.log')
+        self.log = open(self.log_path, 'w')
+        cmd = [sys.executable, os.path.join(HERE, 'kubelet.py'), '--kubeconfig', emu.kubeconfig,
+               '--state-dir', self.state_dir, '--site-index', str(emu.site_index), '--node-name', self.node_name]
+        if garage_bin:
+            cmd += ['--garage-bin', str(garage_bin)]
+        self.proc = subprocess.Popen(cmd + list(args), stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while 'kubelet ready' not in open(self.log_path).read():
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.stop()
+                raise RuntimeError('kubelet did not start: ' + open(self.log_path).read())
+            time.sleep(0.1)
+        self.node_ip = '127.%d.0.1' % (emu.site_index + 10)
+
+    def stop(self):
+        """Stops the kubelet, which kills its containers first (their processes also die
+        with it if it is killed: PR_SET_PDEATHSIG)."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
 
 
 def free_port():

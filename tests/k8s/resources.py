@@ -3,6 +3,7 @@ does for them (defaulting, printer columns, list semantics for field
 management and strategic merge patch)."""
 import base64
 import datetime
+import ipaddress
 import json
 import re
 
@@ -318,13 +319,19 @@ def validate_name(rt, name):
 
 
 class Allocator:
-    def __init__(self):
+    def __init__(self, service_cidr=None):
         self.next_ip = 10
         self.next_port = 30000
+        self.net = ipaddress.ip_network(service_cidr) if service_cidr else None
 
     def cluster_ip(self):
         self.next_ip += 1
         n = self.next_ip
+        if self.net is not None:
+            # the kubelet stand-in proxies services on loopback: its cluster IPs are 127.x.y.z
+            if n >= self.net.num_addresses - 1:
+                raise RuntimeError('service CIDR %s is full' % self.net)
+            return str(self.net.network_address + n)
         return '10.96.%d.%d' % (n // 250, n % 250 + 1)
 
     def node_port(self, used):
