@@ -289,6 +289,76 @@ def test_a_crashing_container_loops_with_back_off(site):
     site.kubectl('delete', 'pod', 'crasher', '--timeout=30s')
 
 
+PROBED = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: probed}
+spec:
+  replicas: 3
+  podManagementPolicy: Parallel
+  selector: {matchLabels: {app: probed}}
+  template:
+    metadata: {labels: {app: probed}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      initContainers:
+      - name: init
+        image: busybox
+        command: ["sh", "-c", "echo init >> /data/log"]
+        volumeMounts: [{name: scratch, mountPath: /data}]
+      containers:
+      - name: main
+        image: busybox
+        command: ["sh", "-c", "echo started >> /data/log; exec sleep 600"]
+        volumeMounts: [{name: scratch, mountPath: /data}]
+        readinessProbe:
+          exec: {command: ["test", "-f", "/data/ready"]}
+          periodSeconds: 1
+          failureThreshold: 1
+        livenessProbe:
+          exec: {command: ["sh", "-c", "test ! -f /data/die"]}
+          periodSeconds: 1
+          failureThreshold: 1
+      volumes:
+      - {name: scratch, emptyDir: {}}
+"""
+
+
+def test_parallel_pods_init_containers_and_exec_probes(site):
+    site.kubectl('apply', '-f', '-', input=PROBED)
+    # Parallel: all three start although none is ready
+    pods = wait('3 running pods', lambda: all(
+        ((p := pod(site, 'probed-%d' % i)) or {}).get('status', {}).get('phase') == 'Running'
+        for i in range(3)) and [pod(site, 'probed-%d' % i) for i in range(3)], timeout=30)
+    assert not any(ready(p) for p in pods) and sts_of(site, 'probed')['status'].get('readyReplicas', 0) == 0
+    assert all(p['status']['initContainerStatuses'][0]['state']['terminated']['exitCode'] == 0 for p in pods)
+
+    def scratch(p):  # the pod's emptyDir, seen from the host
+        return os.path.join(site.node.state_dir, 'pods', 'default_%s_%s' % (
+            p['metadata']['name'], p['metadata']['uid']), 'volumes', 'scratch')
+    # the exec probe runs in the container's mount namespace, where the emptyDir is /data
+    open(os.path.join(scratch(pods[1]), 'ready'), 'w').close()
+    wait('probed-1 ready', lambda: ready(pod(site, 'probed-1')), timeout=15)
+    assert not ready(pod(site, 'probed-0')) and not ready(pod(site, 'probed-2'))
+    wait('readyReplicas 1', lambda: sts_of(site, 'probed')['status'].get('readyReplicas') == 1, timeout=10)
+    # a failing liveness probe restarts the container; the emptyDir outlives it
+    open(os.path.join(scratch(pods[1]), 'die'), 'w').close()
+    cs = wait('a restart', lambda: (c := pod(site, 'probed-1')['status']['containerStatuses'][0])['restartCount'] == 1
+              and c, timeout=15)
+    assert 'terminated' in cs['lastState']
+    os.unlink(os.path.join(scratch(pods[1]), 'die'))
+    wait('probed-1 ready again', lambda: ready(pod(site, 'probed-1')), timeout=15)
+    with open(os.path.join(scratch(pods[1]), 'log')) as f:
+        assert f.read().split() == ['init', 'started', 'started']
+    site.kubectl('delete', 'sts', 'probed', '--timeout=30s')
+    wait('probed pods gone', lambda: not any(pod(site, 'probed-%d' % i) for i in range(3)), timeout=30)
+    assert not os.path.exists(scratch(pods[1]))
+
+
+def sts_of(emu, name):
+    return get(emu, '/apis/apps/v1/namespaces/default/statefulsets/' + name)
+
+
 def test_deleting_the_statefulset_stops_its_processes_and_keeps_claims(site):
     pids = [pid_of(pod(site, n)) for n in ('garage-0', 'garage-1')]
     site.kubectl('delete', 'sts', 'garage', '--timeout=30s')
