@@ -372,3 +372,26 @@ def test_deleting_the_statefulset_stops_its_processes_and_keeps_claims(site):
     assert os.path.isdir(vol)
     site.kubectl('delete', 'pvc', 'data-garage-2', '--timeout=30s')
     wait('volume removed', lambda: not os.path.exists(vol), timeout=10)
+
+
+def test_a_second_site_runs_beside_the_first(site, tmp_path):
+    """Two emulated sites side by side: own API server, node, address range and volumes."""
+    other = Emulator(str(tmp_path), name='kl2', site_index=SITE + 1, token='other-token')
+    node = None
+    try:
+        node = Kubelet(other, garage_bin=GARAGE_BIN)
+        other.kubectl('apply', '-f', MANIFEST)
+        other.kubectl('wait', '--for=condition=Ready', 'pod/garage-0', '--timeout=60s')
+        p = pod(other, 'garage-0')
+        assert p['status']['podIP'].startswith('127.31.0.') and p['spec']['nodeName'] == 'kl2-node'
+        assert admin(p['status']['podIP'], 'GET', '/v2/GetClusterStatus')['nodes'][0]['addr'] == \
+            p['status']['podIP'] + ':3901'
+        assert pod(site, 'garage-0') is None  # the first site knows nothing of it
+        lb = wait('ingress', lambda: (get(other, '/api/v1/namespaces/default/services/garage-admin')['status']
+                                      .get('loadBalancer', {}).get('ingress')))
+        assert lb[0]['ip'].startswith('127.31.192.')
+        assert requests.get('http://%s:3903/health' % lb[0]['ip'], timeout=5).status_code == 200
+    finally:
+        if node is not None:
+            node.stop()
+        other.stop()
