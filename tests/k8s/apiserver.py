@@ -672,12 +672,16 @@ class Cluster:
                                 changed = True
 
     def _kubelet_runs(self, pod):
-        """Whether a live kubelet (a Ready Node) runs the pod: then that kubelet, not the
-        end of the grace period, removes the pod once its containers are gone (it deletes
-        it again with gracePeriodSeconds=0), as in a real cluster."""
+        """Whether a live kubelet (a Ready Node with a heartbeat in the last 40 s, the node
+        controller's grace period) runs the pod: then that kubelet, not the end of the grace
+        period, removes the pod once its containers are gone (it deletes it again with
+        gracePeriodSeconds=0), as in a real cluster."""
         node = self.objects[('', 'nodes')].get(('', (pod.get('spec') or {}).get('nodeName') or ''))
-        return node is not None and any(c.get('type') == 'Ready' and c.get('status') == 'True'
-                                        for c in (node.get('status') or {}).get('conditions') or [])
+        for c in ((node or {}).get('status') or {}).get('conditions') or []:
+            if c.get('type') == 'Ready' and c.get('status') == 'True':
+                beat = res.parse_time(c.get('lastHeartbeatTime'))
+                return beat is None or (res.now() - beat).total_seconds() < 40
+        return False
 
     def _drop_finalizer(self, rt, o, fin):
         cur = self.objects[rt.storage].get(self._key(rt, o['metadata'].get('namespace', ''), o['metadata']['name']))

@@ -38,6 +38,8 @@ class Emulator:
         self.kubeconfig = os.path.join(workdir, name + '.kubeconfig')
         self.cache = os.path.join(workdir, name + '-kubectl-cache')
         self.log = open(os.path.join(workdir, name + '.log'), 'w')
+        if os.path.exists(self.kubeconfig):
+            os.unlink(self.kubeconfig)  # a stale one (an earlier run in this directory) names an old port
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(HERE, 'apiserver.py'), '--port', '0', '--token', token, '--name', name,
              '--kubeconfig-out', self.kubeconfig, '--tls-dir', os.path.join(workdir, name + '-tls')] + list(args),

@@ -167,6 +167,9 @@ class PodWorker(threading.Thread):
     def log(self, msg):
         self.kl.log('pod %s/%s: %s' % (self.ns, self.name, msg))
 
+    def event(self, pod, type_, reason, message):
+        self.kl.event(pod, type_, reason, message, 'kubelet')
+
     def pod(self):
         p = self.kl.pods.get(self.ns, self.name)
         return p if p is not None and p['metadata'].get('uid') == self.uid else None
@@ -216,6 +219,9 @@ class PodWorker(threading.Thread):
         if grace is not None:
             deadline = min(deadline, time.time() + int(grace))
         self.log('terminating (grace %.0fs)' % max(0, deadline - time.time()))
+        for c in self.containers:
+            if c.proc is not None and c.proc.poll() is None:
+                self.event(pod, 'Normal', 'Killing', 'Stopping container %s' % c.name)
         self.kill_all(max(0, deadline - time.time()))
         try:
             self.kl.api.delete(resource_path(CORE, 'pods', self.ns, self.name), grace=0, uid=self.uid)
@@ -314,6 +320,9 @@ class PodWorker(threading.Thread):
             c.waiting = ('CrashLoopBackOff', 'back-off %ds restarting failed container=%s pod=%s_%s(%s)' % (
                 delay, c.name, self.name, self.ns, self.uid)) if delay else ('ContainerCreating', '')
             self.log('container %s exited with %d; restart in %.1fs' % (c.name, code, delay))
+            if delay:
+                self.event(pod, 'Warning', 'BackOff', 'Back-off restarting failed container %s in pod %s_%s(%s)' % (
+                    c.name, self.name, self.ns, self.uid))
         if c.done:
             return
         if c.proc is None:
@@ -373,6 +382,7 @@ class PodWorker(threading.Thread):
         c.started = not c.spec.get('startupProbe')
         c.ready = False
         self.log('container %s started (pid %d): %s' % (c.name, c.proc.pid, ' '.join(argv)))
+        self.event(pod, 'Normal', 'Started', 'Started container %s' % c.name)
 
     # --- probes ---------------------------------------------------------------------------
 
@@ -416,6 +426,8 @@ class PodWorker(threading.Thread):
 
     def restart_unhealthy(self, pod, c, what):
         self.log('container %s failed its %s probe; killing it' % (c.name, what))
+        self.event(pod, 'Warning', 'Unhealthy', '%s probe failed' % what.capitalize())
+        self.event(pod, 'Normal', 'Killing', 'Container %s failed %s probe, will be restarted' % (c.name, what))
         c.killing = True
         self.signal(c, signal.SIGTERM)
         try:
@@ -588,12 +600,30 @@ class Kubelet:
         self.pvcs = self.informers['persistentvolumeclaims']
         self.services = self.informers['services']
         self.sts_controller = StatefulSetController(self.api, self.informers['statefulsets'], self.pods, self.pvcs,
-                                                    self.log)
+                                                    self.log, self.event)
         self.proxy = Proxy(self.node_ip, self.services, self.pods, self.log)
 
     def log(self, msg):
         sys.stderr.write('%s kubelet[%s] %s\n' % (time.strftime('%H:%M:%S'), self.node_name, msg))
         sys.stderr.flush()
+
+    def event(self, obj, type_, reason, message, component):
+        """A core/v1 Event about `obj` (not aggregated; failures are only logged)."""
+        md = obj['metadata']
+        t = now_str()
+        ev = {'apiVersion': 'v1', 'kind': 'Event',
+              'metadata': {'name': '%s.%016x' % (md['name'], int(time.time() * 1e9)), 'namespace': md['namespace']},
+              'involvedObject': {'apiVersion': 'apps/v1' if component == 'statefulset-controller' else 'v1',
+                                 'kind': 'StatefulSet' if component == 'statefulset-controller' else 'Pod',
+                                 'namespace': md['namespace'], 'name': md['name'], 'uid': md['uid']},
+              'type': type_, 'reason': reason, 'message': message, 'count': 1,
+              'firstTimestamp': t, 'lastTimestamp': t,
+              'source': {'component': component, 'host': self.node_name},
+              'reportingComponent': component, 'reportingInstance': self.node_name}
+        try:
+            self.api.create(resource_path(CORE, 'events', md['namespace']), ev)
+        except (ApiError, OSError) as e:
+            self.log('event %s: %s' % (reason, e))
 
     def load_json(self, name, default):
         try:
@@ -744,10 +774,13 @@ class Kubelet:
             if binary and os.path.basename(argv[0]) in ('garage', os.path.basename(binary),
                                                          image.rsplit('/', 1)[-1].split(':')[0]):
                 argv[0] = binary
-        else:
-            if not binary:
+        elif not binary:
+            # an image with no entrypoint (busybox...): the args are the command, run from the host
+            if not args:
                 raise ConfigError('image "%s" is not mapped to a local binary and the container has no command'
                                   % image)
+            argv = args
+        else:
             if args and os.path.basename(args[0]) in ('garage', os.path.basename(binary)):
                 args = args[1:]  # args that spell the image's whole command line
             argv = [binary] + (args if cspec.get('args') is not None else self.default_args(binary))

@@ -65,8 +65,9 @@ def claim_name(tmpl, sts_name, ordinal):
 
 
 class StatefulSetController:
-    def __init__(self, api, statefulsets, pods, pvcs, log):
+    def __init__(self, api, statefulsets, pods, pvcs, log, event=None):
         self.api = api
+        self.event = event or (lambda obj, type_, reason, message, component: None)
         self.sts, self.pods, self.pvcs = statefulsets, pods, pvcs
         self.log = log
         self.templates = {}  # revision name -> pod template (revisions seen by this process)
@@ -114,7 +115,7 @@ class StatefulSetController:
         for i in range(replicas):
             pod = slots[i]
             if pod is not None and is_failed(pod) and not is_terminating(pod):
-                self.delete_pod(pod, 'failed')
+                self.delete_pod(pod, 'failed', sts)
                 if monotonic:
                     return
                 continue
@@ -135,7 +136,7 @@ class StatefulSetController:
             if monotonic and any(p is None or not is_running_and_ready(p) for p in slots):
                 return
             self.retain_or_release_claims(sts, pod, o)
-            self.delete_pod(pod, 'scale down')
+            self.delete_pod(pod, 'scale down', sts)
             if monotonic:
                 return
         # 3. rolling update: one pod at a time, from the highest ordinal down to the partition
@@ -146,7 +147,7 @@ class StatefulSetController:
             if pod is None:
                 return
             if pod['metadata'].get('labels', {}).get(REVISION_LABEL) != update_rev and not is_terminating(pod):
-                self.delete_pod(pod, 'update to revision ' + update_rev)
+                self.delete_pod(pod, 'update to revision ' + update_rev, sts)
                 return
             if not is_running_and_ready(pod):
                 return
@@ -187,6 +188,8 @@ class StatefulSetController:
             raise
         self.pods.upsert(created)
         self.log('statefulset %s/%s: created pod %s (revision %s)' % (ns, name, pod_name, rev))
+        self.event(sts, 'Normal', 'SuccessfulCreate', 'create Pod %s in StatefulSet %s successful' % (pod_name, name),
+                   'statefulset-controller')
 
     def ensure_claim(self, sts, tmpl, ordinal):
         ns, name = sts['metadata']['namespace'], sts['metadata']['name']
@@ -206,6 +209,8 @@ class StatefulSetController:
         try:
             self.pvcs.upsert(self.api.create(resource_path(CORE, 'persistentvolumeclaims', ns), pvc))
             self.log('statefulset %s/%s: created claim %s' % (ns, name, cname))
+            self.event(sts, 'Normal', 'SuccessfulCreate', 'create Claim %s Pod %s-%d in StatefulSet %s success' % (
+                cname, name, ordinal, name), 'statefulset-controller')
         except ApiError as e:
             if e.code != 409:
                 raise
@@ -229,7 +234,7 @@ class StatefulSetController:
             self.pvcs.upsert(self.api.patch(resource_path(CORE, 'persistentvolumeclaims', ns, pvc['metadata']['name']),
                                             {'metadata': {'ownerReferences': refs}}))
 
-    def delete_pod(self, pod, why):
+    def delete_pod(self, pod, why, sts=None):
         md = pod['metadata']
         try:
             o = self.api.delete(resource_path(CORE, 'pods', md['namespace'], md['name']), uid=md['uid'])
@@ -241,6 +246,9 @@ class StatefulSetController:
             if e.code not in (404, 409):
                 raise
         self.log('statefulset: deleting pod %s/%s (%s)' % (md['namespace'], md['name'], why))
+        if sts is not None:
+            self.event(sts, 'Normal', 'SuccessfulDelete', 'delete Pod %s in StatefulSet %s successful' % (
+                md['name'], sts['metadata']['name']), 'statefulset-controller')
 
     def update_status(self, sts, owned, current_rev, update_rev, replicas):
         st = {'replicas': 0, 'readyReplicas': 0, 'availableReplicas': 0, 'currentReplicas': 0, 'updatedReplicas': 0}

@@ -108,6 +108,7 @@ def s3(endpoint, key):
 
 def test_statefulset_pod_runs_garage_on_its_own_address(site):
     site.kubectl('apply', '-f', MANIFEST)
+    wait('garage-0 created', lambda: pod(site, 'garage-0'), timeout=20)
     site.kubectl('wait', '--for=condition=Ready', 'pod/garage-0', '--timeout=60s')
     p = pod(site, 'garage-0')
     ip = p['status']['podIP']
@@ -240,6 +241,9 @@ def test_template_change_rolls_one_pod_at_a_time(site):
     # partition 0: garage-0 follows
     site.kubectl('patch', 'sts', 'garage', '-p', '{"spec":{"updateStrategy":{"rollingUpdate":{"partition":0}}}}')
     site.kubectl('rollout', 'status', 'sts/garage', '--timeout=60s')
+    events = site.kubectl('get', 'events', '--field-selector', 'involvedObject.kind=StatefulSet').stdout
+    assert 'delete Pod garage-0 in StatefulSet garage successful' in events
+    assert 'create Pod garage-0 in StatefulSet garage successful' in events
     st = sts(site)['status']
     assert st['currentRevision'] == st['updateRevision'] == new_rev and st['updatedReplicas'] == 2
     for n in before:
@@ -282,6 +286,8 @@ def test_a_crashing_container_loops_with_back_off(site):
     assert cs['lastState']['terminated']['exitCode'] == 3 and not cs['ready']
     assert 'back-off' in cs['state']['waiting']['message']
     assert 'CrashLoopBackOff' in site.kubectl('get', 'pod', 'crasher').stdout
+    events = site.kubectl('get', 'events', '--field-selector', 'involvedObject.name=crasher').stdout
+    assert 'BackOff' in events and 'Started' in events
     # $(VAR) expansion: defined variables replaced, undefined ones kept, $$ escapes
     # (the shell then sees $(UNDEFINED) and $(POD_NAME) as command substitutions: empty)
     logs = site.kubectl('logs', 'crasher', '--previous').stdout
@@ -381,6 +387,7 @@ def test_a_second_site_runs_beside_the_first(site, tmp_path):
     try:
         node = Kubelet(other, garage_bin=GARAGE_BIN)
         other.kubectl('apply', '-f', MANIFEST)
+        wait('garage-0 created', lambda: pod(other, 'garage-0'), timeout=20)
         other.kubectl('wait', '--for=condition=Ready', 'pod/garage-0', '--timeout=60s')
         p = pod(other, 'garage-0')
         assert p['status']['podIP'].startswith('127.31.0.') and p['spec']['nodeName'] == 'kl2-node'
