@@ -276,6 +276,7 @@ class PodWorker(threading.Thread):
                         self.log('volumes not ready: %s' % e)
                     self.volume_error = str(e)
                     return
+            self.kl.hosts_file(self, pod)
             self.last_refresh = time.time()
         policy = pod['spec'].get('restartPolicy', 'Always')
         inits = [c for c in self.containers if c.init]
@@ -912,8 +913,15 @@ class Kubelet:
                     names.append(n)
                 lines.append('%s\t%s' % (ip, ' '.join(names)))
         p = os.path.join(w.dir, 'hosts')
+        text = '\n'.join(lines) + '\n'
+        try:
+            with open(p) as f:
+                if f.read() == text:
+                    return p
+        except OSError:
+            pass
         with open(p, 'w') as f:  # in place: a running container's bind mount sees the new text
-            f.write('\n'.join(lines) + '\n')
+            f.write(text)
         return p
 
     # --- the control loop -----------------------------------------------------------------

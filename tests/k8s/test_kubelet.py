@@ -128,6 +128,14 @@ def test_statefulset_pod_runs_garage_on_its_own_address(site):
     assert requests.get('http://%s:3903/health' % ip, timeout=5).status_code == 200
     pvc = json.loads(site.kubectl('get', 'pvc', 'data-garage-0', '-o', 'json').stdout)
     assert pvc['status']['phase'] == 'Bound' and pvc['spec']['volumeName'] == 'pvc-' + pvc['metadata']['uid']
+    # in its mount namespace the process sees the ConfigMap and its own /etc/hosts; the host does not
+    root = '/proc/%d/root' % pid_of(p)
+    with open(root + '/etc/garage/garage.yaml') as f:
+        assert 'replication_factor: 1' in f.read()
+    wait('hosts entries', lambda: 'garage-s3.default.svc.cluster.local' in open(root + '/etc/hosts').read())
+    assert '%s\tgarage-0.garage.default.svc.cluster.local garage-0' % ip in open(root + '/etc/hosts').read()
+    with open('/etc/hosts') as f:
+        assert 'svc.cluster.local' not in f.read()
     # the PVC directory is what the container sees at its mountPath
     vol = os.path.join(site.node.state_dir, 'volumes', pvc['spec']['volumeName'])
     assert os.path.isdir(os.path.join(vol, 'meta')) and os.path.isdir(os.path.join(vol, 'data'))
