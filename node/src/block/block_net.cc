@@ -57,7 +57,8 @@ std::vector<rpc::node_id> block_net::owners(const hash256& id) const {
 }
 
 result<void> block_net::put(const hash256& id, std::string_view data) {
-  auto l = layout_();
+  const auto writing = writes_ ? writes_->begin() : rpc::write_tracker::guard{};
+  auto l = writing.layout() ? writing.layout() : layout_();
   auto sets = l->write_sets_of(block_partition(id));
   const size_t quorum = rpc::write_quorum_of(l->current().replication_factor(), mode_);
   std::string body(id.view());

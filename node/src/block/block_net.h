@@ -32,6 +32,7 @@
 #include "block/block_manager.h"
 #include "rpc/quorum.h"
 #include "rpc/transport.h"
+#include "rpc/write_tracker.h"
 #include "util/hash.h"
 #include "util/result.h"
 
@@ -71,6 +72,10 @@ class block_net {
 
   result<void> put(const hash256& id, std::string_view data);
   result<std::string> get(const hash256& id);
+  // Counts each put in `writes` while it runs (rpc/write_tracker.h), so the
+  // node acknowledges a new layout version only once no put that ignores it
+  // is in flight. Call before serving; `writes` must outlive this object.
+  void track_writes(rpc::write_tracker* writes) { writes_ = writes; }
 
   // Processes up to `max` due entries of the resync queue. A block that
   // cannot be handled now is re-queued `retry_msec` later.
@@ -102,6 +107,7 @@ class block_net {
   rpc::consistency_mode mode_;
   rpc::transport& net_;
   rpc::call_options opts_;
+  rpc::write_tracker* writes_ = nullptr;
   struct {
     std::atomic<uint64_t> resync_fetched{0}, resync_offloaded{0}, resync_errors{0};
     std::atomic<uint64_t> scrub_checked{0}, scrub_corrupted{0}, scrub_missing{0};

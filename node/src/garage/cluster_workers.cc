@@ -34,18 +34,29 @@ class insert_queue_worker final : public worker {
 
 class layout_worker final : public worker {
  public:
-  layout_worker(model::store& s, rpc::layout_manager& l, worker_runner& runner)
-      : s_(s), l_(l), runner_(runner) {}
+  layout_worker(model::store& s, rpc::layout_manager& l, rpc::write_tracker& writes,
+                worker_runner& runner)
+      : s_(s), l_(l), writes_(writes), runner_(runner) {}
   std::string name() const override { return "layout"; }
   result<worker_state> step() override {
     auto h = l_.snapshot();
     const uint64_t v = h->current().version();
     const uint64_t oldest = h->versions().empty() ? v : h->versions().front().version();
-    // Acknowledge the current version (new writes already go to every live
-    // version: the replication reads the layout on each request).
-    GARAGE_TRY(l_.update_trackers([v](layout::layout_history& hist, const rpc::node_id& self) {
-      return hist.update_local(self, v);
-    }));
+    // Acknowledge the newest version no write in flight ignores (new writes
+    // go to every live version: they read the layout as they start).
+    const uint64_t max_ack = writes_.max_ack(*h);
+    GARAGE_TRY(
+        l_.update_trackers([max_ack](layout::layout_history& hist, const rpc::node_id& self) {
+          return hist.update_local(self, max_ack);
+        }));
+    acked_ = max_ack;
+    // Every node acknowledged a newer version: a sync round may now count
+    // for it.
+    const uint64_t ack_min = l_.snapshot()->ack_min();
+    if (ack_min != ack_min_) {
+      ack_min_ = ack_min;
+      runner_.wake_all();
+    }
     // Blocks move when a version is added (new owners fetch, per reference)
     // and when an old one retires (former owners hand over and drop): both
     // times every local block is checked again.
@@ -60,34 +71,47 @@ class layout_worker final : public worker {
     }
     return worker_state::idle;
   }
-  std::string progress() const override { return "version " + std::to_string(seen_.load()); }
+  std::string progress() const override {
+    return "version " + std::to_string(seen_.load()) + ", acknowledged " +
+           std::to_string(acked_.load()) + ", " + std::to_string(writes_.in_flight()) +
+           " writes in flight";
+  }
   std::chrono::milliseconds idle_interval() const override { return std::chrono::seconds(1); }
 
  private:
   model::store& s_;
   rpc::layout_manager& l_;
+  rpc::write_tracker& writes_;
   worker_runner& runner_;
-  std::atomic<uint64_t> seen_{0};
+  std::atomic<uint64_t> seen_{0}, acked_{0};
   uint64_t oldest_ = 0;
+  uint64_t ack_min_ = 0;
 };
 
 }  // namespace
 
 void add_cluster_workers(worker_runner& runner, model::store& store, rpc::layout_manager& layout,
-                         const cluster_worker_options& opts) {
+                         rpc::write_tracker& writes, const cluster_worker_options& opts) {
   runner.add(std::make_unique<insert_queue_worker>(store));
-  runner.add(std::make_unique<layout_worker>(store, layout, runner));
+  runner.add(std::make_unique<layout_worker>(store, layout, writes, runner));
   auto syncs = store.sync_tables();
   for (auto* t : syncs) runner.add(std::make_unique<table::merkle_worker>(*t));
   rpc::layout_manager* lp = &layout;
+  rpc::write_tracker* wp = &writes;
+  // A round counts for the newest version every node has acknowledged at its
+  // start: from then on every write reaches that version's nodes, so what the
+  // round pushed plus those writes is all the version's nodes must hold.
   runner.add(std::make_unique<table::sync_worker>(
-      syncs, [lp] { return lp->version(); },
-      [lp](uint64_t v) {
-        auto r = lp->update_trackers([v](layout::layout_history& h, const rpc::node_id& self) {
-          bool a = h.set_sync(self, v);
-          bool b = h.update_local(self, h.current().version());
-          return a || b;
-        });
+      syncs, [lp] { return lp->snapshot()->ack_min(); },
+      [lp, wp](uint64_t v) {
+        auto snap = lp->snapshot();
+        const uint64_t max_ack = wp->max_ack(*snap);
+        auto r =
+            lp->update_trackers([v, max_ack](layout::layout_history& h, const rpc::node_id& self) {
+              bool a = h.set_sync(self, v);
+              bool b = h.update_local(self, max_ack);
+              return a || b;
+            });
         if (!r) LOG_WARN("layout: cannot record the synced version: {}", r.error().to_string());
       },
       opts.sync_interval));

@@ -27,6 +27,7 @@
 #include "rpc/layout_manager.h"
 #include "rpc/network.h"
 #include "rpc/wire.h"
+#include "rpc/write_tracker.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "web/web_server.h"
@@ -211,6 +212,9 @@ int run_server(const cli::options& opts) {
   // A cluster node (replication factor 2 or more) replicates its tables and
   // blocks over the network; a standalone node keeps everything local.
   std::optional<model::cluster_options> cluster_opts;
+  // The writes in flight per layout version: the layout worker acknowledges
+  // a version only once no write that ignores it is running.
+  std::unique_ptr<rpc::write_tracker> writes;
   if (cfg.replication_factor > 1) {
     auto mode = rpc::parse_consistency_mode(cfg.consistency_mode);
     if (!mode) return fail(mode.error().message);
@@ -218,12 +222,12 @@ int run_server(const cli::options& opts) {
         layout::layout_parameters{cfg.replication_factor});
     // Read by request and worker threads: through an atomic pointer, set
     // once the layout manager is open (before that, an empty layout).
-    cluster_opts = model::cluster_options{net->get(),
-                                          [&layout_ptr, empty] {
-                                            auto* l = layout_ptr.load(std::memory_order_acquire);
-                                            return l ? l->snapshot() : empty;
-                                          },
-                                          *mode};
+    rpc::layout_source source = [&layout_ptr, empty] {
+      auto* l = layout_ptr.load(std::memory_order_acquire);
+      return l ? l->snapshot() : empty;
+    };
+    writes = std::make_unique<rpc::write_tracker>(source);
+    cluster_opts = model::cluster_options{net->get(), source, *mode, writes.get()};
   }
   auto store = model::store::open(cfg, cluster_opts);
   if (!store) return fail("cannot open the store: " + store.error().message);
@@ -325,7 +329,7 @@ int run_server(const cli::options& opts) {
       cluster_worker_options cw;
       cw.tombstone_delay_msec = cfg.block_gc_delay_secs * 1000;
       cw.sync_interval = std::chrono::seconds(cfg.sync_interval_secs);
-      add_cluster_workers(workers, **store, *layout, cw);
+      add_cluster_workers(workers, **store, *layout, *writes, cw);
     }
 
     auto stopping = std::make_shared<std::atomic<bool>>(false);

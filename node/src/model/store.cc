@@ -148,8 +148,8 @@ result<void> store::open_cluster(const cluster_options& co) {
   auto c = std::make_unique<cluster_parts>();
   hash256 self;
   hash256::from_hex(node_id_, self);
-  c->sharded = std::make_unique<table::sharded_replication>(co.layout, co.mode);
-  c->full = std::make_unique<table::full_replication>(self, co.layout);
+  c->sharded = std::make_unique<table::sharded_replication>(co.layout, co.mode, co.writes);
+  c->full = std::make_unique<table::full_replication>(self, co.layout, co.writes);
   rpc::transport& net = *co.net;
   // Table traffic is small and latency-bound: normal priority, so it is never
   // queued behind block transfers (background).
@@ -182,6 +182,7 @@ result<void> store::open_cluster(const cluster_options& co) {
   GARAGE_ASSIGN_OR_RETURN(c->block_ref_queue,
                           table::insert_queue<block_ref_schema>::open(*db_, *c->block_refs));
   block_net_ = std::make_unique<block::block_net>(*blocks_, co.layout, co.mode, net);
+  block_net_->track_writes(co.writes);
   cluster_ = std::move(c);
   return ok();
 }

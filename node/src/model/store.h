@@ -25,6 +25,7 @@
 #include "model/tables.h"
 #include "rpc/quorum.h"
 #include "rpc/transport.h"
+#include "rpc/write_tracker.h"
 #include "table/replication.h"
 #include "util/config.h"
 #include "util/result.h"
@@ -43,6 +44,9 @@ struct cluster_options {
   rpc::transport* net = nullptr;  // must outlive the store's use (stop it first)
   rpc::layout_source layout;
   rpc::consistency_mode mode = rpc::consistency_mode::consistent;
+  // Counts table inserts and block puts in flight per layout version (for
+  // the layout acknowledgement); may be null; must outlive the store.
+  rpc::write_tracker* writes = nullptr;
 };
 
 // Counters of one replicated table since start (cluster node), for metrics.

@@ -89,6 +89,9 @@ class replicated_table {
   // Entries of one partition travel in one call; partitions are written one
   // after the other, so a failure leaves earlier partitions written.
   result<void> insert_many(std::span<const entry> es) {
+    // Held until every partition is written: the node acknowledges a newer
+    // layout version only once no write computed without it is in flight.
+    const auto writing = repl_.begin_write();
     std::map<hash256, std::vector<const entry*>> by_partition;
     for (const auto& e : es) by_partition[blake2b_256(e.partition_key())].push_back(&e);
     for (const auto& [h, group] : by_partition) {

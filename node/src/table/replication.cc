@@ -30,6 +30,22 @@ size_t sharded_replication::read_quorum() const {
   return read_quorum_of(replication_factor(), mode_);
 }
 
+rpc::write_tracker::guard sharded_replication::begin_write() const {
+  return writes_ ? writes_->begin() : rpc::write_tracker::guard{};
+}
+
+bool sharded_replication::sync_can_skip(const node_id& node) const {
+  return source_()->sync_can_skip(node);
+}
+
+rpc::write_tracker::guard full_replication::begin_write() const {
+  return writes_ ? writes_->begin() : rpc::write_tracker::guard{};
+}
+
+bool full_replication::sync_can_skip(const node_id& node) const {
+  return source_()->sync_can_skip(node);
+}
+
 std::vector<node_id> full_replication::all_nodes() const {
   auto nodes = source_()->all_nodes();
   if (nodes.empty()) nodes.push_back(self_);

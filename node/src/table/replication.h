@@ -26,6 +26,7 @@
 
 #include "layout/history.h"
 #include "rpc/quorum.h"
+#include "rpc/write_tracker.h"
 #include "util/hash.h"
 #include "util/result.h"
 
@@ -57,24 +58,37 @@ class replication {
   // nodes must answer a read.
   virtual size_t write_quorum() const = 0;
   virtual size_t read_quorum() const = 0;
+  // A write about to compute its write sets: held until its quorum call is
+  // over, so that this node acknowledges a newer layout version only once no
+  // write that ignores it is in flight (rpc/write_tracker.h). Counts nothing
+  // without a tracker.
+  virtual rpc::write_tracker::guard begin_write() const { return {}; }
+  // Whether anti-entropy may pass over `node` while it is down (it left the
+  // layout and synced: layout_history::sync_can_skip).
+  virtual bool sync_can_skip(const node_id&) const { return false; }
 };
 
 using rpc::layout_source;
 
 class sharded_replication final : public replication {
  public:
-  sharded_replication(layout_source source, consistency_mode mode)
-      : source_(std::move(source)), mode_(mode) {}
+  // `writes` (may be null: nothing counted) must outlive this object.
+  sharded_replication(layout_source source, consistency_mode mode,
+                      rpc::write_tracker* writes = nullptr)
+      : source_(std::move(source)), mode_(mode), writes_(writes) {}
   std::vector<node_id> storage_nodes(const hash256& partition_hash) const override;
   std::vector<std::vector<node_id>> write_sets(const hash256& partition_hash) const override;
   std::vector<node_id> sync_nodes(const hash256& partition_hash) const override;
   size_t write_quorum() const override;
   size_t read_quorum() const override;
+  rpc::write_tracker::guard begin_write() const override;
+  bool sync_can_skip(const node_id& node) const override;
 
  private:
   size_t replication_factor() const;
   layout_source source_;
   consistency_mode mode_;
+  rpc::write_tracker* writes_;
 };
 
 // Every node with a role in a live layout version stores everything. A read
@@ -85,19 +99,23 @@ class sharded_replication final : public replication {
 // (replicated_table::get_from_majority) before answering "no such thing".
 class full_replication final : public replication {
  public:
-  full_replication(node_id self, layout_source source) : self_(self), source_(std::move(source)) {}
+  full_replication(node_id self, layout_source source, rpc::write_tracker* writes = nullptr)
+      : self_(self), source_(std::move(source)), writes_(writes) {}
   std::vector<node_id> storage_nodes(const hash256& partition_hash) const override;
   std::vector<std::vector<node_id>> write_sets(const hash256& partition_hash) const override;
   std::vector<node_id> sync_nodes(const hash256& partition_hash) const override;
   // A majority of the nodes (1 while there is no layout).
   size_t write_quorum() const override;
   size_t read_quorum() const override { return 1; }
+  rpc::write_tracker::guard begin_write() const override;
+  bool sync_can_skip(const node_id& node) const override;
   // All nodes and the majority quorum, for a read that must not miss a write.
   std::vector<node_id> all_nodes() const;
 
  private:
   node_id self_;
   layout_source source_;
+  rpc::write_tracker* writes_;
 };
 
 // A single node that stores every partition: writes and reads are local.

@@ -166,6 +166,9 @@ result<sync_stats> table_sync::sync_all() {
     for (const auto& peer : nodes) {
       if (peer == net_.self()) continue;
       if (!net_.is_up(peer)) {
+        // A node that left the layout after syncing (or that an operator
+        // declared dead) has nothing to receive: not an error.
+        if (repl_.sync_can_skip(peer)) continue;
         fail(error(errc::unavailable, "peer " + layout::short_id(peer) + " is down"));
         continue;
       }

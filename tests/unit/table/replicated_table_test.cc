@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <future>
 #include <map>
 #include <random>
 #include <thread>
 
 #include "layout/layout.h"
 #include "rpc/local_net.h"
+#include "rpc/write_tracker.h"
 #include "table/insert_queue.h"
 #include "table/sync_worker.h"
 #include "test_entry.h"
@@ -75,6 +77,14 @@ class cluster {
     std::lock_guard lk(mu_);
     return history_;
   }
+  // Changes the layout as `f` says (trackers, skip_dead_nodes...).
+  template <class F>
+  void edit(F f) {
+    std::lock_guard lk(mu_);
+    auto h = std::make_shared<layout::layout_history>(*history_);
+    f(*h);
+    history_ = h;
+  }
   // Every node reports itself synced to the current version: old versions retire.
   void settle() {
     std::lock_guard lk(mu_);
@@ -124,7 +134,9 @@ class cluster {
     auto t = things::open(*n->db, {}, *n->local_repl);
     ASSERT_TRUE(t);
     n->local = std::move(*t);
-    n->repl = std::make_unique<sharded_replication>([this] { return layout(); }, mode);
+    n->writes = std::make_unique<rpc::write_tracker>([this] { return layout(); });
+    n->repl =
+        std::make_unique<sharded_replication>([this] { return layout(); }, mode, n->writes.get());
     n->table = std::make_unique<rthings>(*n->local, *n->repl, net_->add(nid(i)),
                                          rpc::call_options{rpc::priority::normal, 2s});
     auto sync = n->table->enable_sync();
@@ -133,6 +145,7 @@ class cluster {
   }
 
   rthings& at(int i) { return *nodes_.at(i)->table; }
+  rpc::write_tracker& writes(int i) { return *nodes_.at(i)->writes; }
   db::database& db(int i) { return *nodes_.at(i)->db; }
   rpc::local_net& net() { return *net_; }
   // What node i stores locally for (pk, sk).
@@ -147,6 +160,7 @@ class cluster {
     std::unique_ptr<db::database> db;
     std::unique_ptr<local_replication> local_repl;
     std::unique_ptr<things> local;
+    std::unique_ptr<rpc::write_tracker> writes;
     std::unique_ptr<sharded_replication> repl;
     std::unique_ptr<rthings> table;
   };
@@ -326,6 +340,53 @@ TEST(replicated_table, writes_during_a_layout_change_reach_both_versions) {
       EXPECT_GE(have, 2) << "write quorum in every live version";
     }
   }
+}
+
+TEST(replicated_table, a_write_in_flight_under_v1_holds_back_the_ack_of_v2_until_it_ends) {
+  cluster c(3);
+  // Slow links from node 0: its insert stays in flight for a while.
+  c.net().set_delay(nid(0), nid(1), 150ms);
+  c.net().set_delay(nid(0), nid(2), 150ms);
+  auto pending = std::async(std::launch::async,
+                            [&] { return c.at(0).insert(test_entry::make("p", "k", 1, "v")); });
+  ASSERT_TRUE(eventually([&] { return c.writes(0).in_flight(1) == 1; }));
+  // Version 2 arrives while the write, which computed its node sets from
+  // version 1, still runs: node 0 may acknowledge version 1 only.
+  c.add_role(3, "z3");
+  c.apply();
+  auto v2 = c.layout();
+  ASSERT_EQ(v2->current().version(), 2u);
+  EXPECT_EQ(c.writes(0).max_ack(*v2), 1u);
+  EXPECT_EQ(c.writes(1).max_ack(*v2), 2u) << "nothing in flight on node 1";
+  auto r = pending.get();
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(c.writes(0).in_flight(), 0u);
+  EXPECT_EQ(c.writes(0).max_ack(*v2), 2u);
+}
+
+TEST(table_sync, a_dead_node_the_operator_skipped_is_not_waited_for) {
+  cluster c(3);
+  for (int i = 0; i < 50; ++i)
+    ASSERT_TRUE(c.at(i % 3).insert(test_entry::make("p" + std::to_string(i), "k", 1, "v")));
+  // Node 2 dies; node 3 replaces it.
+  c.net().set_up(nid(2), false);
+  c.remove_role(2);
+  c.add_role(3, "z2");
+  c.apply();
+  c.start(3);
+  auto round = c.at(0).sync()->sync_all();
+  ASSERT_TRUE(round);
+  EXPECT_GT(round->errors, 0u) << "node 2 is down and still holds version 1";
+  c.edit([](layout::layout_history& h) {
+    auto r = h.skip_dead_nodes(2, {nid(2)}, false, 2);
+    ASSERT_TRUE(r) << r.error().to_string();
+  });
+  for (int i : {0, 1, 3}) {
+    round = c.at(i).sync()->sync_all();
+    ASSERT_TRUE(round);
+    EXPECT_EQ(round->errors, 0u) << "node " << i << ": " << round->last_error;
+  }
+  EXPECT_EQ(c.local_count(3), 50u) << "the replacement got everything from the live nodes";
 }
 
 TEST(table_sync, a_node_that_was_down_converges_through_anti_entropy) {
