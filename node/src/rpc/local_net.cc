@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "rpc/stream.h"
+
 namespace garage::rpc {
 
 namespace {
@@ -83,6 +85,23 @@ struct local_net::impl {
 
   void call(const node_id& from, const node_id& to, const std::string& endpoint, std::string body,
             call_options opts, reply_fn done);
+  std::unique_ptr<stream_reader> open_stream(const node_id& from, const node_id& to,
+                                             const std::string& endpoint, std::string body,
+                                             call_options opts);
+  std::unique_ptr<upload_call> open_upload(const node_id& from, const node_id& to,
+                                           const std::string& endpoint, std::string head,
+                                           call_options opts, size_t buffer);
+  // The target's transport if it exists and is reachable from `from`, and
+  // the link's delay.
+  std::pair<local_transport*, std::chrono::microseconds> route(const node_id& from,
+                                                               const node_id& to);
+  // Counts a delivery; false if the link went away meanwhile.
+  bool deliver(const node_id& from, const node_id& to, const std::string& endpoint) {
+    std::lock_guard lk(mu);
+    if (!reachable(from, to)) return false;
+    ++delivered[{to, endpoint}];
+    return true;
+  }
 };
 
 class local_transport final : public transport {
@@ -92,12 +111,29 @@ class local_transport final : public transport {
   const node_id& self() const override { return id_; }
   void register_handler(const std::string& endpoint, handler_fn h) override {
     std::lock_guard lk(mu_);
-    handlers_[endpoint] = std::move(h);
+    handlers_[endpoint] = any_handler{std::move(h), {}, {}};
   }
-  handler_fn handler(const std::string& endpoint) const {
+  void register_stream_handler(const std::string& endpoint, stream_handler_fn h) override {
+    std::lock_guard lk(mu_);
+    handlers_[endpoint] = any_handler{{}, std::move(h), {}};
+  }
+  void register_upload_handler(const std::string& endpoint, upload_handler_fn h) override {
+    std::lock_guard lk(mu_);
+    handlers_[endpoint] = any_handler{{}, {}, std::move(h)};
+  }
+  any_handler handler(const std::string& endpoint) const {
     std::lock_guard lk(mu_);
     auto it = handlers_.find(endpoint);
-    return it == handlers_.end() ? handler_fn{} : it->second;
+    return it == handlers_.end() ? any_handler{} : it->second;
+  }
+  std::unique_ptr<stream_reader> open_stream(const node_id& to, const std::string& endpoint,
+                                             std::string body, call_options opts) override {
+    return net_.open_stream(id_, to, endpoint, std::move(body), opts);
+  }
+  std::unique_ptr<upload_call> open_upload(const node_id& to, const std::string& endpoint,
+                                           std::string head, call_options opts,
+                                           size_t buffer = stream_window) override {
+    return net_.open_upload(id_, to, endpoint, std::move(head), opts, buffer);
   }
   void call_async(const node_id& to, const std::string& endpoint, std::string body,
                   call_options opts, reply_fn done) override {
@@ -126,7 +162,7 @@ class local_transport final : public transport {
   local_net::impl& net_;
   node_id id_;
   mutable std::mutex mu_;
-  std::map<std::string, handler_fn> handlers_;
+  std::map<std::string, any_handler> handlers_;
 };
 
 void local_net::impl::call(const node_id& from, const node_id& to, const std::string& endpoint,
@@ -179,10 +215,8 @@ void local_net::impl::call(const node_id& from, const node_id& to, const std::st
       });
       return;
     }
-    handler_fn h = target->handler(endpoint);
-    result<std::string> r =
-        h ? h(from, std::move(body))
-          : result<std::string>(error(errc::not_found, "no handler for endpoint " + endpoint));
+    result<std::string> r = serve_whole_in_process(target->handler(endpoint), endpoint, from,
+                                                   std::move(body), SIZE_MAX);
     post(clock_type::now() + d, [this, st, from, to, r = std::move(r)]() mutable {
       bool ok;
       {
@@ -193,6 +227,85 @@ void local_net::impl::call(const node_id& from, const node_id& to, const std::st
       st->finish(std::move(r));
     });
   });
+}
+
+std::pair<local_transport*, std::chrono::microseconds> local_net::impl::route(const node_id& from,
+                                                                              const node_id& to) {
+  std::lock_guard lk(mu);
+  auto it = nodes.find(to);
+  local_transport* target = it != nodes.end() && reachable(from, to) ? it->second.get() : nullptr;
+  return {target, delay(from, to)};
+}
+
+// Streams run their handler on one of the net's threads, which it holds for
+// the whole transfer; the body goes through one pipe, so the delay of the
+// link applies once, before the handler starts (and, for an upload, to the
+// response).
+std::unique_ptr<stream_reader> local_net::impl::open_stream(const node_id& from, const node_id& to,
+                                                            const std::string& endpoint,
+                                                            std::string body, call_options opts) {
+  auto pipe = std::make_shared<body_pipe>(stream_window);
+  auto now = clock_type::now();
+  pipe->set_deadline(now + opts.timeout);
+  auto [target, d] = route(from, to);
+  auto unreachable = error(errc::unavailable, "peer " + layout::short_id(to) + " unreachable");
+  if (!target) {
+    pipe->end(unreachable);
+  } else {
+    post(now + d, [this, pipe, from, to, target = target, endpoint, unreachable,
+                   body = std::move(body)]() mutable {
+      if (!deliver(from, to, endpoint)) {
+        pipe->end(unreachable);
+        return;
+      }
+      (void)serve_stream_in_process(target->handler(endpoint), endpoint, from, std::move(body),
+                                    *pipe);
+    });
+  }
+  return std::make_unique<pipe_reader>(std::move(pipe));
+}
+
+std::unique_ptr<upload_call> local_net::impl::open_upload(const node_id& from, const node_id& to,
+                                                          const std::string& endpoint,
+                                                          std::string head, call_options opts,
+                                                          size_t buffer) {
+  auto pipe = std::make_shared<body_pipe>(buffer);
+  auto slot = std::make_shared<pipe_upload::response_slot>();
+  auto now = clock_type::now();
+  auto deadline = now + opts.timeout;
+  pipe->set_deadline(deadline);
+  auto [target, d] = route(from, to);
+  auto unreachable = error(errc::unavailable, "peer " + layout::short_id(to) + " unreachable");
+  if (!target) {
+    slot->set(unreachable);
+    pipe->fail(unreachable);
+  } else {
+    post(deadline, [slot, pipe, endpoint] {
+      slot->set(error(errc::timeout, endpoint + ": timed out"));
+      pipe->fail(error(errc::timeout, endpoint + ": timed out"));
+    });
+    post(now + d, [this, pipe, slot, from, to, d = d, target = target, endpoint, unreachable,
+                   head = std::move(head)]() mutable {
+      if (!deliver(from, to, endpoint)) {
+        slot->set(unreachable);
+        pipe->fail(unreachable);
+        return;
+      }
+      auto r =
+          serve_upload_in_process(target->handler(endpoint), endpoint, from, std::move(head), pipe);
+      // The caller's writes fail from here on: the call is answered.
+      pipe->fail(error(errc::unavailable, endpoint + ": answered before the end of the body"));
+      post(clock_type::now() + d, [this, slot, from, to, unreachable, r = std::move(r)]() mutable {
+        bool ok;
+        {
+          std::lock_guard lk(mu);
+          ok = reachable(from, to);
+        }
+        slot->set(ok ? std::move(r) : result<std::string>(unreachable));
+      });
+    });
+  }
+  return std::make_unique<pipe_upload>(std::move(pipe), std::move(slot), deadline);
 }
 
 local_net::local_net(size_t threads) : impl_(std::make_unique<impl>()) {

@@ -38,6 +38,7 @@
 #include <thread>
 
 #include "rpc/peer_list.h"
+#include "rpc/stream.h"
 #include "rpc/wire.h"
 #include "rpc/worker_pool.h"
 #include "util/log.h"
@@ -62,11 +63,30 @@ constexpr auto tick_interval = std::chrono::milliseconds(250);
 // the dialing side (the old one is likely stale: the peer restarted).
 constexpr auto replace_after = std::chrono::seconds(10);
 
+// A message to send: whole (`data`, cut into frames), or streamed: `data`
+// is then the header frame of a request stream (empty for a response
+// stream), and the chunks come from `pipe` as the peer grants credit, then
+// the trailer.
 struct outgoing_msg {
   uint32_t id = 0;
   wire::frame_kind kind = wire::frame_kind::request;
+  priority prio = priority::normal;
   std::string data;
   size_t off = 0;
+  std::shared_ptr<body_pipe> pipe;
+  uint64_t credit = 0;                  // chunk bytes the peer accepts now
+  uint64_t body_sent = 0;               // chunk bytes sent
+  std::optional<result<void>> trailer;  // taken from the pipe, not yet sent
+  bool queued = false;                  // in a queue, or being written by the write loop
+  bool done = false;                    // the last frame went out (or never will)
+
+  bool started() const { return off > 0 || body_sent > 0 || done; }
+  bool sendable() const {
+    if (done) return false;
+    if (off < data.size()) return true;
+    if (!pipe) return false;
+    return trailer.has_value() || pipe->sendable(credit);
+  }
 };
 
 struct pending_call {
@@ -75,6 +95,21 @@ struct pending_call {
   std::shared_ptr<outgoing_msg> msg;
   steady::time_point start;
   bool internal = false;  // pings and peer exchange: not counted in metrics
+  // A streamed response goes to `response` (open_stream); a whole call
+  // answered by a stream gathers it in `gathered`.
+  std::shared_ptr<body_pipe> response;
+  std::string gathered;
+  bool oversized = false;
+  uint64_t stream_received = 0;
+
+  uint64_t sent_bytes() const { return msg ? msg->data.size() + msg->body_sent : 0; }
+};
+
+// A call this node serves whose request or response is streamed.
+struct serving_call {
+  std::shared_ptr<outgoing_msg> out;  // the streamed response being sent
+  std::shared_ptr<body_pipe> in;      // the streamed request body being received
+  bool request_done = true;           // the request's last frame arrived
 };
 
 struct partial_msg {
@@ -118,6 +153,13 @@ struct dial_waiter {
 
 struct connection;
 
+// Where a call went, for a reader or upload cancelled by its owner. Written
+// and read on the I/O thread only.
+struct call_ref {
+  std::weak_ptr<connection> conn;
+  uint32_t id = 0;
+};
+
 struct peer_info {
   std::string addr;
   bool known = false;  // persisted; dialed when not connected
@@ -141,7 +183,7 @@ struct network::impl {
   // Guards everything below up to `io`.
   mutable std::mutex mu;
   std::map<node_id, peer_info> peers;
-  std::map<std::string, handler_fn> handlers;
+  std::map<std::string, any_handler> handlers;
   std::string local_status;
   std::vector<status_fn> status_fns;
   peer_metrics self_metrics;
@@ -149,6 +191,12 @@ struct network::impl {
   uint16_t port = 0;
 
   std::unique_ptr<worker_pool> pool;
+  // Handlers of streamed calls hold a thread for the whole transfer: they
+  // get threads of their own, so plain calls (table traffic) never queue
+  // behind them.
+  std::unique_ptr<worker_pool> stream_pool;
+  std::weak_ptr<impl> weak_self;
+  std::shared_ptr<stream_gauge> gauge = std::make_shared<stream_gauge>();
 
   // Guards `io` itself (posting to it from other threads vs. its destruction).
   std::mutex post_mu;
@@ -175,9 +223,25 @@ struct network::impl {
   void dial(const node_id& id, const std::string& addr, std::shared_ptr<dial_waiter> w);
   void register_connection(const std::shared_ptr<connection>& c, const std::string& hello_addr);
   void connection_closed(connection* c);
+  // `upload`: the request is streamed, `body` is its head and the chunks
+  // come from the pipe. `response`: the response is read as a stream. `ref`
+  // learns the connection and id.
   void send_call(const node_id& to, std::string endpoint, std::string body, call_options opts,
-                 reply_fn done, bool internal);
+                 reply_fn done, bool internal, std::shared_ptr<body_pipe> upload = nullptr,
+                 std::shared_ptr<body_pipe> response = nullptr,
+                 std::shared_ptr<call_ref> ref = nullptr);
   void handle_request(const std::shared_ptr<connection>& c, uint32_t id, std::string msg);
+  void start_stream_response(const std::shared_ptr<connection>& c, uint32_t id, priority p,
+                             const any_handler& h, std::string endpoint, std::string body);
+  void start_upload(const std::shared_ptr<connection>& c, uint32_t id, wire::request_msg req,
+                    std::shared_ptr<body_pipe> in);
+  std::function<void(result<std::string>)> replier(const std::shared_ptr<connection>& c,
+                                                   uint32_t id, priority p);
+  // Hooks of the pipes, run on other threads: they post to the I/O thread.
+  std::function<void()> waker(const std::shared_ptr<connection>& c,
+                              const std::shared_ptr<outgoing_msg>& m);
+  std::function<void(size_t)> granter(const std::shared_ptr<connection>& c, uint32_t id,
+                                      wire::frame_kind kind);
   void send_ping(const node_id& peer);
   void send_peer_list(const node_id& peer);
   void merge_peers(const std::vector<wire::peer_entry>& list);
@@ -187,10 +251,12 @@ struct network::impl {
   void close_all();
 
   // ---- any thread ----
+  any_handler handler_of(const std::string& endpoint);
   void run_handler(const node_id& from, const std::string& endpoint, std::string body,
                    std::function<void(result<std::string>)> reply);
+  // `stream_received`: streamed response bytes, on top of r's body.
   void record_call(const node_id& to, steady::time_point start, const result<std::string>& r,
-                   size_t sent);
+                   size_t sent, uint64_t stream_received = 0);
 };
 
 // One TLS connection to a peer, from the end of its handshake to its close.
@@ -215,10 +281,28 @@ struct connection : std::enable_shared_from_this<connection> {
   std::array<std::deque<std::shared_ptr<outgoing_msg>>, 3> queues;
   std::map<uint32_t, pending_call> pending;
   std::map<std::pair<uint8_t, uint32_t>, partial_msg> partials;
+  std::map<uint32_t, serving_call> serving;  // by the caller's request id
 
   void enqueue(priority p, std::shared_ptr<outgoing_msg> m) {
+    m->prio = p;
+    m->queued = true;
     queues[static_cast<size_t>(p)].push_back(std::move(m));
     wake.cancel();
+  }
+
+  // Puts a streamed message back in its queue once it has something to send
+  // (data within its credit, its trailer, or its failure).
+  void wake_stream(const std::shared_ptr<outgoing_msg>& m) {
+    if (closed || m->queued || !m->sendable()) return;
+    enqueue(m->prio, m);
+  }
+
+  void send_control(wire::frame_kind kind, uint32_t id, wire::control_msg cm) {
+    auto m = std::make_shared<outgoing_msg>();
+    m->id = id;
+    m->kind = kind;
+    m->data = wire::encode_control(cm);
+    enqueue(priority::high, std::move(m));
   }
 
   void finish_call(uint32_t id, result<std::string> r) {
@@ -227,21 +311,51 @@ struct connection : std::enable_shared_from_this<connection> {
     pending_call pc = std::move(it->second);
     pending.erase(it);
     if (pc.timer) pc.timer->cancel();
-    if (!pc.internal) net.record_call(peer, pc.start, r, pc.msg ? pc.msg->data.size() : 0);
+    if (!pc.internal) net.record_call(peer, pc.start, r, pc.sent_bytes(), pc.stream_received);
+    // An upload answered (or failed) before its body ended stops sending:
+    // its trailer then tells the peer.
+    if (pc.msg && pc.msg->pipe && !pc.msg->done) {
+      pc.msg->pipe->fail(error(errc::unavailable, "the call is over"));
+      if (!pc.msg->started()) {
+        unqueue(pc.msg);
+        pc.msg->done = true;
+      } else {
+        wake_stream(pc.msg);
+      }
+    }
     pc.done(std::move(r));
+  }
+
+  // Ends a call of ours before its answer (timeout, its reader or upload
+  // dropped): the peer is told if it may have started serving it.
+  void cancel_call(uint32_t id, error e) {
+    auto it = pending.find(id);
+    if (it == pending.end()) return;
+    auto m = it->second.msg;
+    bool started = m && m->started();
+    unqueue(m);
+    finish_call(id, std::move(e));
+    if (started) send_control(wire::frame_kind::caller_control, id, {wire::control_op::cancel, 0});
   }
 
   // Takes a queued request that has not started out of its queue (timeouts).
   void unqueue(const std::shared_ptr<outgoing_msg>& m) {
-    if (!m || m->off != 0) return;
+    if (!m || m->started()) return;
     for (auto& q : queues) {
       for (auto it = q.begin(); it != q.end(); ++it) {
         if (*it == m) {
           q.erase(it);
+          m->queued = false;
           return;
         }
       }
     }
+  }
+
+  // The last frame of a streamed response of ours went out.
+  void stream_out_done(const std::shared_ptr<outgoing_msg>& m) {
+    auto it = serving.find(m->id);
+    if (it != serving.end() && it->second.out == m && it->second.request_done) serving.erase(it);
   }
 
   void close(const std::string& why) {
@@ -256,13 +370,20 @@ struct connection : std::enable_shared_from_this<connection> {
     wake.cancel();
     auto calls = std::move(pending);
     pending.clear();
+    error lost(errc::unavailable, "connection to " + layout::short_id(peer) + " lost: " + why);
     for (auto& [id, pc] : calls) {
       if (pc.timer) pc.timer->cancel();
-      result<std::string> r =
-          error(errc::unavailable, "connection to " + layout::short_id(peer) + " lost: " + why);
-      if (!pc.internal) net.record_call(peer, pc.start, r, pc.msg ? pc.msg->data.size() : 0);
+      result<std::string> r = lost;
+      if (!pc.internal) net.record_call(peer, pc.start, r, pc.sent_bytes(), pc.stream_received);
+      if (pc.msg && pc.msg->pipe) pc.msg->pipe->fail(lost);
       pc.done(std::move(r));
     }
+    // Handlers writing or reading a stream of this connection fail now.
+    for (auto& [id, sc] : serving) {
+      if (sc.out) sc.out->pipe->fail(lost);
+      if (sc.in) sc.in->fail(lost);
+    }
+    serving.clear();
     for (auto& q : queues) q.clear();
     partials.clear();
     if (registered) net.connection_closed(this);
@@ -270,6 +391,17 @@ struct connection : std::enable_shared_from_this<connection> {
 
   // A whole frame was read. False: protocol error, the connection is closed.
   bool on_frame(const wire::frame_header& h, std::string& payload) {
+    switch (h.kind) {
+      case wire::frame_kind::request_stream:
+        return on_request_stream(h, payload);
+      case wire::frame_kind::response_stream:
+        return on_response_stream(h, payload);
+      case wire::frame_kind::caller_control:
+      case wire::frame_kind::server_control:
+        return on_control(h, payload);
+      default:
+        break;
+    }
     auto key = std::pair{static_cast<uint8_t>(h.kind), h.msg_id};
     auto it = partials.find(key);
     if (it == partials.end()) {
@@ -321,6 +453,141 @@ struct connection : std::enable_shared_from_this<connection> {
     finish_call(h.msg_id, std::move(*r));
     return true;
   }
+
+  // A frame of a request stream: its header (the first), a chunk, or its
+  // trailer (last).
+  bool on_request_stream(const wire::frame_header& h, std::string& payload) {
+    auto it = serving.find(h.msg_id);
+    if (it == serving.end()) {
+      if (h.flags & wire::flag_last) {
+        close("protocol error (a stream request without a body)");
+        return false;
+      }
+      if (partials.size() + serving.size() >= max_partial_messages) {
+        close("too many messages in flight");
+        return false;
+      }
+      auto req = wire::decode_request(std::move(payload));
+      payload = std::string();
+      if (!req) {
+        close("protocol error (malformed stream request)");
+        return false;
+      }
+      auto in = std::make_shared<body_pipe>(wire::initial_stream_credit, net.gauge);
+      in->on_consumed = net.granter(shared_from_this(), h.msg_id, wire::frame_kind::server_control);
+      serving[h.msg_id] = serving_call{nullptr, in, false};
+      net.start_upload(shared_from_this(), h.msg_id, std::move(*req), std::move(in));
+      return !closed;
+    }
+    auto& sc = it->second;
+    if (sc.request_done || !sc.in) {
+      close("protocol error (a stream request frame after its end)");
+      return false;
+    }
+    if (!(h.flags & wire::flag_last)) {
+      if (!sc.in->push(payload)) {
+        close("protocol error (a stream sent beyond its credit)");
+        return false;
+      }
+      return true;
+    }
+    auto st = wire::decode_trailer(payload);
+    if (!st) {
+      close("protocol error (malformed stream trailer)");
+      return false;
+    }
+    sc.in->end(std::move(*st));
+    sc.request_done = true;
+    if (!sc.out || sc.out->done) serving.erase(it);
+    return true;
+  }
+
+  // A frame of the streamed response to one of our calls: a chunk, or the
+  // trailer (last).
+  bool on_response_stream(const wire::frame_header& h, std::string& payload) {
+    auto it = pending.find(h.msg_id);
+    if (it == pending.end()) {
+      // A call we gave up: make sure its server stops.
+      if (!(h.flags & wire::flag_last)) {
+        send_control(wire::frame_kind::caller_control, h.msg_id, {wire::control_op::cancel, 0});
+      }
+      return true;
+    }
+    auto& pc = it->second;
+    if (!(h.flags & wire::flag_last)) {
+      pc.stream_received += payload.size();
+      if (pc.response) {
+        if (!pc.response->push(payload)) {
+          close("protocol error (a stream sent beyond its credit)");
+          return false;
+        }
+        return true;
+      }
+      if (!pc.oversized && pc.gathered.size() + payload.size() > net.opts.max_body_size) {
+        pc.oversized = true;
+        pc.gathered = std::string();
+      }
+      if (!pc.oversized) pc.gathered.append(payload);
+      send_control(wire::frame_kind::caller_control, h.msg_id,
+                   {wire::control_op::credit, static_cast<uint32_t>(payload.size())});
+      return true;
+    }
+    auto st = wire::decode_trailer(payload);
+    if (!st) {
+      finish_call(h.msg_id, st.error());
+      close("protocol error (malformed stream trailer)");
+      return false;
+    }
+    if (!*st) {
+      finish_call(h.msg_id, st->error());
+    } else if (pc.response) {
+      finish_call(h.msg_id, std::string());
+    } else if (pc.oversized) {
+      finish_call(h.msg_id,
+                  error(errc::too_large,
+                        "response body over " + std::to_string(net.opts.max_body_size) + " bytes"));
+    } else {
+      std::string body = std::move(pc.gathered);
+      finish_call(h.msg_id, std::move(body));
+    }
+    return true;
+  }
+
+  bool on_control(const wire::frame_header& h, std::string& payload) {
+    auto cm = wire::decode_control(payload);
+    if (!(h.flags & wire::flag_last) || !cm) {
+      close("protocol error (malformed control frame)");
+      return false;
+    }
+    if (h.kind == wire::frame_kind::caller_control) {
+      auto it = serving.find(h.msg_id);
+      if (it == serving.end()) return true;  // already served
+      auto& sc = it->second;
+      if (cm->op == wire::control_op::cancel) {
+        error e(errc::unavailable, "cancelled by the caller");
+        if (sc.in) sc.in->fail(e);
+        if (sc.out) {
+          sc.out->pipe->fail(e);
+          wake_stream(sc.out);
+        }
+        return true;
+      }
+      if (sc.out) {
+        sc.out->credit += cm->credit;
+        wake_stream(sc.out);
+      }
+      return true;
+    }
+    if (cm->op != wire::control_op::credit) {
+      close("protocol error (a server cannot cancel)");
+      return false;
+    }
+    auto it = pending.find(h.msg_id);
+    if (it == pending.end() || !it->second.msg || !it->second.msg->pipe) return true;
+    it->second.msg->credit += cm->credit;
+    wake_stream(it->second.msg);
+    return true;
+  }
 };
 
 namespace {
@@ -343,25 +610,71 @@ asio::awaitable<void> write_loop(std::shared_ptr<connection> c) {
       co_await c->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    size_t n = std::min(wire::max_frame_payload, m->data.size() - m->off);
+    // m->queued stays set while the frame is written: a wake-up meanwhile
+    // must not queue it twice. The message's state moves before the write,
+    // so a cancellation meanwhile sees the frame as sent.
     wire::frame_header h;
     h.msg_id = m->id;
     h.kind = m->kind;
+    std::string chunk;  // a stream frame's payload
+    const char* data = nullptr;
+    size_t n = 0;
+    if (m->off < m->data.size()) {
+      // A whole message's next frame, or a request stream's header frame.
+      n = std::min(wire::max_frame_payload, m->data.size() - m->off);
+      data = m->data.data() + m->off;
+      m->off += n;
+      if (!m->pipe && m->off == m->data.size()) {
+        h.flags = wire::flag_last;
+        m->done = true;
+      }
+    } else if (m->pipe) {
+      std::optional<result<void>> trailer = std::move(m->trailer);
+      m->trailer.reset();
+      if (!trailer) {
+        auto t = m->pipe->take(std::min<uint64_t>(wire::max_frame_payload, m->credit));
+        if (t.data.empty() && !t.status) {
+          m->queued = false;  // nothing to send until data or credit comes
+          continue;
+        }
+        if (t.data.empty()) {
+          trailer = std::move(t.status);
+        } else {
+          m->credit -= t.data.size();
+          m->body_sent += t.data.size();
+          m->trailer = std::move(t.status);
+          chunk = std::move(t.data);
+        }
+      }
+      if (trailer) {
+        chunk = wire::encode_trailer(*trailer);
+        h.flags = wire::flag_last;
+        m->done = true;
+      }
+      data = chunk.data();
+      n = chunk.size();
+    } else {
+      m->queued = false;
+      m->done = true;
+      continue;
+    }
     h.length = static_cast<uint32_t>(n);
-    h.flags = (m->off + n == m->data.size()) ? wire::flag_last : 0;
     std::string head = wire::encode_frame_header(h);
-    std::array<asio::const_buffer, 2> bufs{asio::buffer(head),
-                                           asio::buffer(m->data.data() + m->off, n)};
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(data, n)};
     error_code ec;
     co_await asio::async_write(c->stream, bufs, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       c->close("write failed: " + ec.message());
       co_return;
     }
-    m->off += n;
+    m->queued = false;
+    if (m->done && m->kind == wire::frame_kind::response_stream) c->stream_out_done(m);
     // Round robin within a priority: the rest of this message goes behind
     // the others of its priority.
-    if (m->off < m->data.size()) c->queues[prio].push_back(std::move(m));
+    if (!c->closed && m->sendable()) {
+      m->queued = true;
+      c->queues[prio].push_back(std::move(m));
+    }
   }
 }
 
@@ -759,7 +1072,9 @@ void network::impl::tick() {
 }
 
 void network::impl::send_call(const node_id& to, std::string endpoint, std::string body,
-                              call_options o, reply_fn done, bool internal) {
+                              call_options o, reply_fn done, bool internal,
+                              std::shared_ptr<body_pipe> upload,
+                              std::shared_ptr<body_pipe> response, std::shared_ptr<call_ref> ref) {
   auto start = steady::now();
   std::shared_ptr<connection> c;
   {
@@ -784,15 +1099,29 @@ void network::impl::send_call(const node_id& to, std::string endpoint, std::stri
   }
   uint32_t id = c->next_id++;
   if (c->next_id == 0) c->next_id = 1;
+  if (ref) {
+    ref->conn = c;
+    ref->id = id;
+  }
   auto m = std::make_shared<outgoing_msg>();
   m->id = id;
-  m->kind = wire::frame_kind::request;
+  m->kind = upload ? wire::frame_kind::request_stream : wire::frame_kind::request;
   m->data = wire::encode_request(o.prio, endpoint, body);
+  if (upload) {
+    // (Its on_ready hook was set by open_upload, before the caller could
+    // write: it finds the message through `ref`.)
+    m->pipe = std::move(upload);
+    m->credit = wire::initial_stream_credit;
+  }
   pending_call pc;
   pc.done = std::move(done);
   pc.msg = m;
   pc.start = start;
   pc.internal = internal;
+  if (response) {
+    response->on_consumed = granter(c, id, wire::frame_kind::caller_control);
+    pc.response = std::move(response);
+  }
   pc.timer = std::make_unique<asio::steady_timer>(io->get_executor());
   pc.timer->expires_after(o.timeout);
   std::weak_ptr<connection> wc = c;
@@ -800,14 +1129,59 @@ void network::impl::send_call(const node_id& to, std::string endpoint, std::stri
     if (ec) return;
     auto c = wc.lock();
     if (!c) return;
-    auto it = c->pending.find(id);
-    if (it == c->pending.end()) return;
-    c->unqueue(it->second.msg);
-    c->finish_call(id, error(errc::timeout,
+    c->cancel_call(id, error(errc::timeout,
                              "call timed out after " + std::to_string(o.timeout.count()) + " ms"));
   });
   c->pending.emplace(id, std::move(pc));
   c->enqueue(o.prio, std::move(m));
+}
+
+std::function<void()> network::impl::waker(const std::shared_ptr<connection>& c,
+                                           const std::shared_ptr<outgoing_msg>& m) {
+  return [wn = weak_self, wc = std::weak_ptr<connection>(c), wm = std::weak_ptr<outgoing_msg>(m)] {
+    auto n = wn.lock();
+    if (!n) return;
+    n->post([wc, wm] {
+      auto c = wc.lock();
+      auto m = wm.lock();
+      if (c && m) c->wake_stream(m);
+    });
+  };
+}
+
+std::function<void(size_t)> network::impl::granter(const std::shared_ptr<connection>& c,
+                                                   uint32_t id, wire::frame_kind kind) {
+  return [wn = weak_self, wc = std::weak_ptr<connection>(c), id, kind](size_t bytes) {
+    auto n = wn.lock();
+    if (!n) return;
+    n->post([wc, id, kind, bytes] {
+      auto c = wc.lock();
+      if (c && !c->closed) {
+        c->send_control(kind, id, {wire::control_op::credit, static_cast<uint32_t>(bytes)});
+      }
+    });
+  };
+}
+
+std::function<void(result<std::string>)> network::impl::replier(
+    const std::shared_ptr<connection>& c, uint32_t id, priority p) {
+  std::weak_ptr<connection> wc = c;
+  size_t max = opts.max_body_size;
+  return [this, wc, id, p, max](result<std::string> r) {
+    if (r && r->size() > max) {
+      r = error(errc::too_large, "response body of " + std::to_string(r->size()) +
+                                     " bytes over the limit of " + std::to_string(max));
+    }
+    post([wc, id, p, r = std::move(r)]() mutable {
+      auto c = wc.lock();
+      if (!c || c->closed) return;
+      auto m = std::make_shared<outgoing_msg>();
+      m->id = id;
+      m->kind = wire::frame_kind::response;
+      m->data = wire::encode_response(r);
+      c->enqueue(p, std::move(m));
+    });
+  };
 }
 
 void network::impl::handle_request(const std::shared_ptr<connection>& c, uint32_t id,
@@ -846,53 +1220,83 @@ void network::impl::handle_request(const std::shared_ptr<connection>& c, uint32_
     respond(c, id, priority::high, wire::encode_peer_list(advertised_peers()));
     return;
   }
-  std::weak_ptr<connection> wc = c;
   priority p = req->prio;
+  any_handler h = handler_of(req->endpoint);
+  if (h.stream) {
+    start_stream_response(c, id, p, h, std::move(req->endpoint), std::move(req->body));
+    return;
+  }
   node_id from = c->peer;
   std::string endpoint = std::move(req->endpoint);
-  size_t max = opts.max_body_size;
-  auto reply = [this, wc, id, p, max, respond](result<std::string> r) {
-    if (r && r->size() > max) {
-      r = error(errc::too_large, "response body of " + std::to_string(r->size()) +
-                                     " bytes over the limit of " + std::to_string(max));
-    }
-    post([wc, id, p, r = std::move(r), respond]() mutable {
-      auto c = wc.lock();
-      if (c && !c->closed) respond(c, id, p, r);
-    });
-  };
+  auto reply = replier(c, id, p);
   bool queued =
       pool->post([this, from, endpoint = std::move(endpoint), body = std::move(req->body),
                   reply]() mutable { run_handler(from, endpoint, std::move(body), reply); });
   if (!queued) respond(c, id, p, error(errc::unavailable, "node stopping"));
 }
 
-void network::impl::run_handler(const node_id& from, const std::string& endpoint, std::string body,
-                                std::function<void(result<std::string>)> reply) {
-  handler_fn h;
-  {
-    std::lock_guard l(mu);
-    auto it = handlers.find(endpoint);
-    if (it != handlers.end()) h = it->second;
-  }
-  if (!h) {
-    reply(error(errc::not_found, "no handler for rpc endpoint '" + endpoint + "'"));
+// The handler writes into a pipe on a worker; the write loop sends what it
+// holds as the caller grants credit. The pipe holds at most stream_window
+// bytes, so a handler faster than the link blocks in write().
+void network::impl::start_stream_response(const std::shared_ptr<connection>& c, uint32_t id,
+                                          priority p, const any_handler& h, std::string endpoint,
+                                          std::string body) {
+  if (c->serving.contains(id)) {
+    c->close("protocol error (a request id already in use)");
     return;
   }
-  result<std::string> r = error(errc::internal, "handler threw");
-  try {
-    r = h(from, std::move(body));
-  } catch (const std::exception& e) {
-    LOG_ERROR("rpc: handler of {} threw: {}", endpoint, e.what());
-    r = error(errc::internal, std::string("handler failed: ") + e.what());
-  } catch (...) {
-    LOG_ERROR("rpc: handler of {} threw", endpoint);
+  auto m = std::make_shared<outgoing_msg>();
+  m->id = id;
+  m->kind = wire::frame_kind::response_stream;
+  m->prio = p;
+  m->credit = wire::initial_stream_credit;
+  m->pipe = std::make_shared<body_pipe>(stream_window, gauge);
+  m->pipe->on_ready = waker(c, m);
+  c->serving[id] = serving_call{m, nullptr, true};
+  node_id from = c->peer;
+  auto pipe = m->pipe;
+  bool queued = stream_pool->post(
+      [h, endpoint = std::move(endpoint), from, body = std::move(body), pipe]() mutable {
+        (void)serve_stream_in_process(h, endpoint, from, std::move(body), *pipe);
+      });
+  if (!queued) {
+    pipe->end(error(errc::unavailable, "node stopping"));
+    c->wake_stream(m);
   }
-  reply(std::move(r));
+}
+
+// The handler reads the body from `in` on a worker as it arrives; reads
+// grant the caller credit. The response is a whole message.
+void network::impl::start_upload(const std::shared_ptr<connection>& c, uint32_t id,
+                                 wire::request_msg req, std::shared_ptr<body_pipe> in) {
+  any_handler h = handler_of(req.endpoint);
+  auto reply = replier(c, id, req.prio);
+  node_id from = c->peer;
+  bool queued = stream_pool->post([h, endpoint = std::move(req.endpoint), from,
+                                   head = std::move(req.body), in, reply]() mutable {
+    reply(serve_upload_in_process(h, endpoint, from, std::move(head), in));
+  });
+  if (!queued) {
+    in->fail(error(errc::unavailable, "node stopping"));
+    reply(error(errc::unavailable, "node stopping"));
+  }
+}
+
+any_handler network::impl::handler_of(const std::string& endpoint) {
+  std::lock_guard l(mu);
+  auto it = handlers.find(endpoint);
+  return it == handlers.end() ? any_handler{} : it->second;
+}
+
+void network::impl::run_handler(const node_id& from, const std::string& endpoint, std::string body,
+                                std::function<void(result<std::string>)> reply) {
+  reply(serve_whole_in_process(handler_of(endpoint), endpoint, from, std::move(body),
+                               opts.max_body_size));
 }
 
 void network::impl::record_call(const node_id& to, steady::time_point start,
-                                const result<std::string>& r, size_t sent) {
+                                const result<std::string>& r, size_t sent,
+                                uint64_t stream_received) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - start).count();
   std::lock_guard l(mu);
   peer_metrics* m = nullptr;
@@ -906,6 +1310,7 @@ void network::impl::record_call(const node_id& to, steady::time_point start,
   m->calls++;
   m->latency_us_sum += static_cast<uint64_t>(us);
   m->bytes_sent += sent;
+  m->bytes_received += stream_received;
   if (r) {
     m->bytes_received += r->size();
   } else {
@@ -1048,6 +1453,7 @@ result<std::unique_ptr<network>> network::create(network_options opts) {
   }
   if (opts.metadata_dir.empty()) return error(errc::invalid_argument, "rpc: no metadata_dir");
   auto p = std::make_shared<impl>();
+  p->weak_self = p;
   GARAGE_ASSIGN_OR_RETURN(p->ident, node_identity::load_or_create(opts.metadata_dir));
   p->peer_list_path = (std::filesystem::path(opts.metadata_dir) / "peer_list").string();
   GARAGE_ASSIGN_OR_RETURN(auto known, load_peer_list(p->peer_list_path));
@@ -1123,6 +1529,7 @@ result<void> network::start() {
     }
   }
   n.pool = std::make_unique<worker_pool>(n.opts.worker_threads);
+  n.stream_pool = std::make_unique<worker_pool>(n.opts.worker_threads);
   n.ticker = std::make_unique<asio::steady_timer>(*n.io);
   n.start_accepting();
   asio::post(*n.io, [&n] { n.tick(); });
@@ -1154,6 +1561,7 @@ void network::stop() {
   }
   if (n.io_thread.joinable()) n.io_thread.join();
   if (n.pool) n.pool->stop();
+  if (n.stream_pool) n.stream_pool->stop();
   {
     std::lock_guard l(n.mu);
     for (auto& [id, p] : n.peers) p.conn.reset();
@@ -1265,7 +1673,132 @@ const node_id& network::self() const { return p_->ident.id(); }
 
 void network::register_handler(const std::string& endpoint, handler_fn h) {
   std::lock_guard l(p_->mu);
-  p_->handlers[endpoint] = std::move(h);
+  p_->handlers[endpoint] = any_handler{std::move(h), {}, {}};
+}
+
+void network::register_stream_handler(const std::string& endpoint, stream_handler_fn h) {
+  std::lock_guard l(p_->mu);
+  p_->handlers[endpoint] = any_handler{{}, std::move(h), {}};
+}
+
+void network::register_upload_handler(const std::string& endpoint, upload_handler_fn h) {
+  std::lock_guard l(p_->mu);
+  p_->handlers[endpoint] = any_handler{{}, {}, std::move(h)};
+}
+
+std::unique_ptr<stream_reader> network::open_stream(const node_id& to, const std::string& endpoint,
+                                                    std::string body, call_options opts) {
+  auto& n = *p_;
+  auto pipe = std::make_shared<body_pipe>(
+      to == self() ? stream_window : wire::initial_stream_credit, n.gauge);
+  if (to == self()) {
+    // In process: the handler writes into the pipe the caller reads.
+    pipe->set_deadline(steady::now() + opts.timeout);
+    auto start = steady::now();
+    bool queued =
+        n.stream_pool && n.stream_pool->post([&n, h = n.handler_of(endpoint), endpoint, pipe, start,
+                                              body = std::move(body)]() mutable {
+          size_t sent = body.size();
+          auto st = serve_stream_in_process(h, endpoint, n.ident.id(), std::move(body), *pipe);
+          result<std::string> r = st ? result<std::string>(std::string()) : st.error();
+          n.record_call(n.ident.id(), start, r, sent, pipe->bytes_in());
+        });
+    if (!queued) pipe->end(error(errc::unavailable, "the network is not running"));
+    return std::make_unique<pipe_reader>(std::move(pipe));
+  }
+  auto ref = std::make_shared<call_ref>();
+  // The whole-response path: a plain handler's body arrives as one chunk.
+  reply_fn done = [pipe](result<std::string> r) {
+    if (!r) {
+      pipe->end(std::move(r).error());
+      return;
+    }
+    if (!r->empty()) pipe->push(std::move(*r), true);
+    pipe->end(ok());
+  };
+  bool posted = n.post([&n, to, endpoint, body = std::move(body), opts, done, pipe, ref]() mutable {
+    n.send_call(to, endpoint, std::move(body), opts, std::move(done), false, nullptr, pipe, ref);
+  });
+  if (!posted) pipe->end(error(errc::unavailable, "the network is not running"));
+  return std::make_unique<pipe_reader>(pipe, [wn = n.weak_self, ref] {
+    auto n = wn.lock();
+    if (!n) return;
+    n->post([ref] {
+      if (auto c = ref->conn.lock()) {
+        c->cancel_call(ref->id, error(errc::unavailable, "cancelled by the caller"));
+      }
+    });
+  });
+}
+
+std::unique_ptr<upload_call> network::open_upload(const node_id& to, const std::string& endpoint,
+                                                  std::string head, call_options opts,
+                                                  size_t buffer) {
+  auto& n = *p_;
+  auto pipe = std::make_shared<body_pipe>(buffer, n.gauge);
+  auto slot = std::make_shared<pipe_upload::response_slot>();
+  auto deadline = steady::now() + opts.timeout;
+  if (head.size() > wire::max_stream_head) {
+    error e(errc::too_large,
+            "upload head over " + std::to_string(wire::max_stream_head) + " bytes");
+    slot->set(e);
+    pipe->fail(e);
+    return std::make_unique<pipe_upload>(std::move(pipe), std::move(slot), deadline);
+  }
+  if (to == self()) {
+    pipe->set_deadline(deadline);
+    auto start = steady::now();
+    bool queued =
+        n.stream_pool && n.stream_pool->post([&n, h = n.handler_of(endpoint), endpoint, pipe, slot,
+                                              start, head = std::move(head)]() mutable {
+          size_t sent = head.size();
+          auto r = serve_upload_in_process(h, endpoint, n.ident.id(), std::move(head), pipe);
+          n.record_call(n.ident.id(), start, r, sent + pipe->bytes_in());
+          slot->set(std::move(r));
+        });
+    if (!queued) {
+      error e(errc::unavailable, "the network is not running");
+      slot->set(e);
+      pipe->fail(e);
+    }
+    return std::make_unique<pipe_upload>(std::move(pipe), std::move(slot), deadline);
+  }
+  auto ref = std::make_shared<call_ref>();
+  pipe->on_ready = [wn = n.weak_self, ref] {
+    auto n = wn.lock();
+    if (!n) return;
+    n->post([ref] {
+      auto c = ref->conn.lock();
+      if (!c) return;
+      auto it = c->pending.find(ref->id);
+      if (it != c->pending.end() && it->second.msg) c->wake_stream(it->second.msg);
+    });
+  };
+  reply_fn done = [pipe, slot](result<std::string> r) {
+    pipe->fail(error(errc::unavailable, "the call is over"));
+    slot->set(std::move(r));
+  };
+  bool posted = n.post([&n, to, endpoint, head = std::move(head), opts, done, pipe, ref]() mutable {
+    n.send_call(to, endpoint, std::move(head), opts, std::move(done), false, pipe, nullptr, ref);
+  });
+  if (!posted) done(error(errc::unavailable, "the network is not running"));
+  return std::make_unique<pipe_upload>(pipe, slot, deadline, [wn = n.weak_self, ref] {
+    auto n = wn.lock();
+    if (!n) return;
+    n->post([ref] {
+      if (auto c = ref->conn.lock()) {
+        c->cancel_call(ref->id, error(errc::unavailable, "upload abandoned by the caller"));
+      }
+    });
+  });
+}
+
+uint64_t network::stream_buffer_high_water() const {
+  return static_cast<uint64_t>(p_->gauge->high_water.load());
+}
+
+uint64_t network::stream_buffered() const {
+  return static_cast<uint64_t>(p_->gauge->buffered.load());
 }
 
 void network::call_async(const node_id& to, const std::string& endpoint, std::string body,

@@ -8,7 +8,8 @@
 // are multiplexed on that connection, cut into frames of at most 64 KiB; the
 // sender always sends the next frame of the highest-priority message waiting
 // (round robin within one priority), so a table call is never stuck behind a
-// block transfer.
+// block transfer. Either body of a call may be streamed (transport.h), with
+// per-stream credit so that neither side buffers more than a window of it.
 //
 // Membership: known peers (bootstrap peers, connect(), peers learnt from other
 // peers) are persisted in <metadata_dir>/peer_list and redialed with an
@@ -122,9 +123,23 @@ class network final : public transport {
 
   std::vector<peer_metrics> metrics() const;
 
+  // Bytes of streamed bodies buffered by this node now (pipes between
+  // handlers or callers and the connections, both directions), and the most
+  // ever buffered at once since start. Each stream holds at most
+  // stream_window bytes to send and wire::initial_stream_credit received.
+  uint64_t stream_buffered() const;
+  uint64_t stream_buffer_high_water() const;
+
   // transport
   const node_id& self() const override;
   void register_handler(const std::string& endpoint, handler_fn h) override;
+  void register_stream_handler(const std::string& endpoint, stream_handler_fn h) override;
+  void register_upload_handler(const std::string& endpoint, upload_handler_fn h) override;
+  std::unique_ptr<stream_reader> open_stream(const node_id& to, const std::string& endpoint,
+                                             std::string body, call_options opts) override;
+  std::unique_ptr<upload_call> open_upload(const node_id& to, const std::string& endpoint,
+                                           std::string head, call_options opts,
+                                           size_t buffer = stream_window) override;
   void call_async(const node_id& to, const std::string& endpoint, std::string body,
                   call_options opts, reply_fn done) override;
   bool is_up(const node_id& peer) const override;

@@ -66,9 +66,15 @@ struct multi_state {
 };
 }  // namespace
 
-result<void> multi_quorum_call(transport& net, const std::vector<std::vector<node_id>>& sets,
-                               const std::string& endpoint, const std::string& body, size_t quorum,
-                               call_options opts) {
+namespace {
+
+// Sends to every node of the union of `sets` with `send(node, done)` and
+// waits for the quorum of each set.
+result<void> multi_quorum(
+    const std::vector<std::vector<node_id>>& sets, const std::string& endpoint, size_t quorum,
+    call_options opts,
+    const std::function<void(const std::vector<node_id>&,
+                             std::function<void(size_t, bool, std::string)>)>& send) {
   auto st = std::make_shared<multi_state>();
   st->sets = sets;
   st->quorum = quorum;
@@ -86,14 +92,12 @@ result<void> multi_quorum_call(transport& net, const std::vector<std::vector<nod
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
   if (st->reached()) return ok();
-  for (const node_id& n : all) {
-    net.call_async(n, endpoint, body, opts, [st, n](result<std::string> r) {
-      std::lock_guard lk(st->mu);
-      st->record(n, r.has_value());
-      if (!r) st->errors.push_back(layout::short_id(n) + ": " + r.error().to_string());
-      st->cv.notify_all();
-    });
-  }
+  send(all, [st, all](size_t i, bool good, std::string err) {
+    std::lock_guard lk(st->mu);
+    st->record(all[i], good);
+    if (!good) st->errors.push_back(layout::short_id(all[i]) + ": " + err);
+    st->cv.notify_all();
+  });
   std::unique_lock lk(st->mu);
   bool done = st->cv.wait_for(lk, opts.timeout + std::chrono::seconds(5),
                               [&] { return st->reached() || st->hopeless(); });
@@ -102,6 +106,44 @@ result<void> multi_quorum_call(transport& net, const std::vector<std::vector<nod
   std::string msg = endpoint + ": write quorum of " + std::to_string(quorum) + " not reached (";
   for (size_t i = 0; i < st->errors.size(); ++i) msg += (i ? "; " : "") + st->errors[i];
   return error(errc::unavailable, msg + ")");
+}
+
+}  // namespace
+
+result<void> multi_quorum_call(transport& net, const std::vector<std::vector<node_id>>& sets,
+                               const std::string& endpoint, const std::string& body, size_t quorum,
+                               call_options opts) {
+  return multi_quorum(sets, endpoint, quorum, opts, [&](const auto& all, auto record) {
+    for (size_t i = 0; i < all.size(); ++i) {
+      net.call_async(all[i], endpoint, body, opts, [record, i](result<std::string> r) {
+        record(i, r.has_value(), r ? std::string() : r.error().to_string());
+      });
+    }
+  });
+}
+
+result<void> multi_quorum_upload(transport& net, const std::vector<std::vector<node_id>>& sets,
+                                 const std::string& endpoint, const std::string& head,
+                                 std::string_view body, size_t quorum, call_options opts) {
+  return multi_quorum(sets, endpoint, quorum, opts, [&](const auto& all, auto record) {
+    std::vector<std::unique_ptr<upload_call>> ups;
+    for (const node_id& n : all) {
+      ups.push_back(net.open_upload(n, endpoint, head, opts, std::max(body.size(), stream_window)));
+    }
+    std::vector<bool> live(all.size(), true);
+    constexpr size_t piece = 64 * 1024;
+    for (size_t off = 0; off < body.size(); off += piece) {
+      for (size_t i = 0; i < ups.size(); ++i) {
+        // A failed write: the call is over, its answer says why.
+        if (live[i] && !ups[i]->write(body.substr(off, piece))) live[i] = false;
+      }
+    }
+    for (size_t i = 0; i < ups.size(); ++i) {
+      ups[i]->finish_async([record, i](result<std::string> r) {
+        record(i, r.has_value(), r ? std::string() : r.error().to_string());
+      });
+    }
+  });
 }
 
 }  // namespace garage::rpc

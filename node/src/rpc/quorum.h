@@ -40,4 +40,12 @@ result<void> multi_quorum_call(transport& net, const std::vector<std::vector<nod
                                const std::string& endpoint, const std::string& body, size_t quorum,
                                call_options opts);
 
+// The same with a streamed request body (open_upload): `head` up front, then
+// `body` in pieces. The body is buffered for each node as a whole message
+// would be (a slow node never holds up the others), and sent as each node's
+// credit allows.
+result<void> multi_quorum_upload(transport& net, const std::vector<std::vector<node_id>>& sets,
+                                 const std::string& endpoint, const std::string& head,
+                                 std::string_view body, size_t quorum, call_options opts);
+
 }  // namespace garage::rpc

@@ -16,6 +16,35 @@ result<std::string> transport::call(const node_id& to, const std::string& endpoi
   return f.get();
 }
 
+result<void> transport::call_stream(const node_id& to, const std::string& endpoint,
+                                    std::string body, call_options opts,
+                                    const std::function<result<void>(std::string_view)>& sink) {
+  auto reader = open_stream(to, endpoint, std::move(body), opts);
+  for (;;) {
+    GARAGE_ASSIGN_OR_RETURN(std::optional<std::string> chunk, reader->read());
+    if (!chunk) return ok();
+    GARAGE_TRY(sink(*chunk));  // destroying the reader cancels the call
+  }
+}
+
+result<std::string> transport::call_upload(
+    const node_id& to, const std::string& endpoint, std::string head, call_options opts,
+    const std::function<result<std::optional<std::string>>()>& source) {
+  auto up = open_upload(to, endpoint, std::move(head), opts);
+  for (;;) {
+    auto chunk = source();
+    if (!chunk) {
+      up->abort(chunk.error());
+      (void)up->finish();
+      return std::move(chunk).error();
+    }
+    if (!*chunk) break;
+    // A failed write means the call is over: finish() says why.
+    if (!up->write(**chunk)) break;
+  }
+  return up->finish();
+}
+
 namespace {
 
 struct quorum_state {

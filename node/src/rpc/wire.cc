@@ -76,7 +76,7 @@ result<frame_header> decode_frame_header(std::string_view ten_bytes) {
   frame_header h;
   h.msg_id = d.u32be();
   uint8_t kind = d.u8();
-  if (kind != 1 && kind != 2) return malformed("frame (unknown kind)");
+  if (kind < 1 || kind > 6) return malformed("frame (unknown kind)");
   h.kind = static_cast<frame_kind>(kind);
   h.flags = d.u8();
   if (h.flags & ~flag_last) return malformed("frame (unknown flags)");
@@ -139,6 +139,57 @@ result<result<std::string>> decode_response(std::string msg) {
   }
   msg.erase(0, msg.size() - d.remaining());
   return result<std::string>(std::move(msg));
+}
+
+std::string encode_trailer(const result<void>& status) {
+  encoder e;
+  if (status) {
+    e.u8(0);
+    e.u32be(0);
+    return e.take();
+  }
+  e.u8(static_cast<uint8_t>(1 + static_cast<int>(status.error().code)));
+  e.u32be(static_cast<uint32_t>(status.error().message.size()));
+  e.raw(status.error().message);
+  return e.take();
+}
+
+result<result<void>> decode_trailer(std::string_view payload) {
+  decoder d(payload);
+  uint8_t status = d.u8();
+  uint32_t mlen = d.u32be();
+  if (d.failed() || mlen != d.remaining() || status > 1 + static_cast<int>(errc::internal)) {
+    return malformed("stream trailer");
+  }
+  std::string message(d.raw(mlen));
+  if (status == 0) {
+    if (!message.empty()) return malformed("stream trailer");
+    return result<void>(ok());
+  }
+  return result<void>(error(static_cast<errc>(status - 1), std::move(message)));
+}
+
+std::string encode_control(const control_msg& m) {
+  encoder e;
+  e.u8(static_cast<uint8_t>(m.op));
+  if (m.op == control_op::credit) e.u32be(m.credit);
+  return e.take();
+}
+
+result<control_msg> decode_control(std::string_view payload) {
+  decoder d(payload);
+  control_msg m;
+  uint8_t op = d.u8();
+  if (op == static_cast<uint8_t>(control_op::credit)) {
+    m.op = control_op::credit;
+    m.credit = d.u32be();
+  } else if (op == static_cast<uint8_t>(control_op::cancel)) {
+    m.op = control_op::cancel;
+  } else {
+    return malformed("control frame (unknown op)");
+  }
+  if (!d.complete()) return malformed("control frame");
+  return m;
 }
 
 std::string encode_peer_list(const std::vector<peer_entry>& peers) {

@@ -261,5 +261,38 @@ TEST_F(guarded_node, GarbageFramesAfterAValidHelloCloseTheConnection) {
   expect_b_healthy();
 }
 
+// A peer that ignores flow control cannot make a node buffer more than a
+// stream's credit: the connection is closed instead.
+TEST_F(guarded_node, AStreamSentBeyondItsCreditClosesTheConnection) {
+  std::atomic<bool> started{false};
+  b->register_upload_handler(
+      "sink", [&](const node_id&, std::string, stream_reader&) -> result<std::string> {
+        started = true;  // and never reads
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        return std::string();
+      });
+  auto ident = node_identity::generate();
+  ASSERT_TRUE(ident.has_value());
+  tls_client t;
+  ASSERT_TRUE(t.open(b->port(), *ident));
+  wire::hello h;
+  h.id = ident->id();
+  h.mac = wire::hello_mac(test::secret_a, t.exporter(), h.id);
+  t.send(wire::encode_hello(h));
+  ASSERT_TRUE(wait_until([&] { return b->is_up(ident->id()); }));
+  std::string head = wire::encode_request(priority::normal, "sink", "");
+  wire::frame_header fh{1, wire::frame_kind::request_stream, 0, static_cast<uint32_t>(head.size())};
+  t.send(wire::encode_frame_header(fh) + head);
+  ASSERT_TRUE(wait_until([&] { return started.load(); }));
+  fh.length = wire::max_frame_payload;
+  std::string chunk(wire::max_frame_payload, 'x');
+  for (size_t sent = 0; sent <= wire::initial_stream_credit; sent += chunk.size()) {
+    t.send(wire::encode_frame_header(fh) + chunk);
+  }
+  ASSERT_TRUE(wait_until([&] { return !b->is_up(ident->id()); }));
+  EXPECT_LE(b->stream_buffer_high_water(), wire::initial_stream_credit);
+  expect_b_healthy();
+}
+
 }  // namespace
 }  // namespace garage::rpc

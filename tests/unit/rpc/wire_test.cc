@@ -77,6 +77,41 @@ TEST(wire, RequestAndResponseRoundTrip) {
   EXPECT_FALSE(decode_request(std::string("\x05\0\0", 3)).has_value());
 }
 
+TEST(wire, StreamFramesTrailersAndControl) {
+  for (uint8_t k = 1; k <= 6; ++k) {
+    auto d = decode_frame_header(encode_frame_header({7, static_cast<frame_kind>(k), 0, 10}));
+    ASSERT_TRUE(d.has_value()) << int(k);
+    EXPECT_EQ(static_cast<uint8_t>(d->kind), k);
+  }
+  std::string unknown = encode_frame_header({1, frame_kind::request, 0, 1});
+  unknown[4] = 7;
+  EXPECT_FALSE(decode_frame_header(unknown).has_value());
+  unknown[4] = 0;
+  EXPECT_FALSE(decode_frame_header(unknown).has_value());
+  auto good = decode_trailer(encode_trailer(ok()));
+  ASSERT_TRUE(good.has_value());
+  EXPECT_TRUE(good->has_value());
+  auto bad = decode_trailer(encode_trailer(error(errc::io_error, "disk")));
+  ASSERT_TRUE(bad.has_value());
+  ASSERT_FALSE(bad->has_value());
+  EXPECT_EQ(bad->error().code, errc::io_error);
+  EXPECT_EQ(bad->error().message, "disk");
+  EXPECT_FALSE(decode_trailer("").has_value());
+  EXPECT_FALSE(decode_trailer(encode_trailer(ok()) + "x").has_value());
+  EXPECT_FALSE(decode_trailer(std::string("\x7f\0\0\0\0", 5)).has_value());
+  auto credit = decode_control(encode_control({control_op::credit, 65536}));
+  ASSERT_TRUE(credit.has_value());
+  EXPECT_EQ(credit->op, control_op::credit);
+  EXPECT_EQ(credit->credit, 65536u);
+  auto cancel = decode_control(encode_control({control_op::cancel, 0}));
+  ASSERT_TRUE(cancel.has_value());
+  EXPECT_EQ(cancel->op, control_op::cancel);
+  EXPECT_FALSE(decode_control("").has_value());
+  EXPECT_FALSE(decode_control("\x03").has_value());
+  EXPECT_FALSE(decode_control("\x01\0\0").has_value());
+  EXPECT_FALSE(decode_control(encode_control({control_op::cancel, 0}) + "x").has_value());
+}
+
 TEST(wire, PeerListAndPing) {
   std::vector<peer_entry> list{{some_id(1), "a:1"}, {some_id(2), "[::1]:3901"}};
   auto d = decode_peer_list(encode_peer_list(list));
@@ -101,6 +136,8 @@ TEST(wire, DecodersSurviveRandomBytes) {
     (void)decode_peer_list(junk);
     (void)decode_ping(junk);
     (void)parse_peer_address(junk);
+    (void)decode_trailer(junk);
+    (void)decode_control(junk);
   }
   // Mutations of valid encodings.
   std::string valid = encode_peer_list({{some_id(1), "host:1"}});
