@@ -78,6 +78,9 @@ constexpr std::array kCommands = {
     command_spec{"layout revert", 0, 0, "", "garage layout revert", "drop every staged change"},
     command_spec{"layout history", 0, 0, "", "garage layout history",
                  "list the live layout versions and the nodes' update trackers"},
+    command_spec{"layout skip-dead-nodes", 0, 0, "layout-version allow-missing-data",
+                 "garage layout skip-dead-nodes --version N [--allow-missing-data]",
+                 "let old layout versions retire without the nodes that are down for good"},
     command_spec{"worker list", 0, 0, "busy errors", "garage worker list [--busy] [--errors]",
                  "list this node's background workers: state, tranquility, queue, errors"},
     command_spec{"worker info", 1, 1, "", "garage worker info WORKER",
@@ -90,11 +93,13 @@ constexpr std::array kCommands = {
 };
 
 // Inside `layout assign`, -c is the capacity (as in Garage), not the
-// configuration; inside `layout apply`, --version is the layout version.
+// configuration; inside `layout apply` and `layout skip-dead-nodes`, --version
+// is the layout version.
 std::string layout_option_alias(const std::vector<std::string>& words, const std::string& a) {
   bool layout = words.size() >= 2 && words[0] == "layout";
   if (layout && words[1] == "assign" && a == "-c") return "--capacity";
-  if (layout && words[1] == "apply" && (a == "--version" || a.starts_with("--version=")))
+  if (layout && (words[1] == "apply" || words[1] == "skip-dead-nodes") &&
+      (a == "--version" || a.starts_with("--version=")))
     return "--layout-version" + a.substr(9);
   return a;
 }
@@ -157,6 +162,8 @@ const std::vector<option_spec>& option_table() {
       {"tag", "t", false, true, [](options& o, std::string v) { o.tags.push_back(v); }},
       {"layout-version", "", false, true, [](options& o, std::string v) { o.layout_version = v; }},
       {"redundancy", "r", false, true, [](options& o, std::string v) { o.redundancy = v; }},
+      {"allow-missing-data", "", false, false,
+       [](options& o, std::string) { o.allow_missing_data = true; }},
       {"busy", "", false, false, [](options& o, std::string) { o.busy = true; }},
       {"errors", "", false, false, [](options& o, std::string) { o.errors = true; }},
   };
@@ -268,6 +275,9 @@ result<command> parse_command_line(const std::vector<std::string>& argv) {
   }
   if (cmd.name == "layout apply" && !cmd.opts.layout_version)
     return usage("'layout apply': give --version N (the current version + 1; see layout show)");
+  if (cmd.name == "layout skip-dead-nodes" && !cmd.opts.layout_version)
+    return usage(
+        "'layout skip-dead-nodes': give --version N (the current version; see layout history)");
   if (cmd.name == "worker set" && cmd.args.size() == 3 && cmd.args[1] != "tranquility")
     return usage("'worker set': unknown variable '" + cmd.args[1] +
                  "' (a worker's one variable is tranquility)");

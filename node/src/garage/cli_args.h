@@ -50,7 +50,8 @@ struct options {
   std::optional<std::string> capacity;        // -c SIZE (only after `layout assign`)
   bool gateway = false;                       // -g
   std::vector<std::string> tags;              // -t TAG, repeatable
-  std::optional<std::string> layout_version;  // --version N (only after `layout apply`)
+  std::optional<std::string> layout_version;  // --version N (after `layout apply|skip-dead-nodes`)
+  bool allow_missing_data = false;            // layout skip-dead-nodes --allow-missing-data
   std::optional<std::string> redundancy;      // -r N|maximum
   // garage worker list.
   bool busy = false;    // --busy: busy workers only

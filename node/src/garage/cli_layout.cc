@@ -1,4 +1,5 @@
-// garage layout show | assign | remove | config | apply | revert | history
+// garage layout show | assign | remove | config | apply | revert | history |
+// skip-dead-nodes
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -185,6 +186,13 @@ result<uint64_t> parse_capacity(const std::string& text) {
   return bad();
 }
 
+result<uint64_t> parse_version(const std::string& t) {
+  if (t.empty() || t.size() > 19 ||
+      !std::all_of(t.begin(), t.end(), [](char c) { return std::isdigit(c); }))
+    return usage("invalid layout version '" + t + "' (a number)");
+  return std::stoull(t);
+}
+
 result<json> get_layout(const context& ctx) { return ctx.api("GET", "/v2/GetClusterLayout"); }
 
 result<void> print_or(const context& ctx, const json& j, const std::string& text) {
@@ -281,13 +289,43 @@ result<void> cmd_layout(const context& ctx) {
     return print_or(ctx, r, kStagedHint);
   }
 
-  if (cmd.name == "layout apply") {
-    const std::string& t = *o.layout_version;
-    if (t.empty() || t.size() > 19 ||
-        !std::all_of(t.begin(), t.end(), [](char c) { return std::isdigit(c); }))
-      return usage("invalid layout version '" + t + "' (a number)");
+  if (cmd.name == "layout skip-dead-nodes") {
+    GARAGE_ASSIGN_OR_RETURN(uint64_t v, parse_version(*o.layout_version));
     GARAGE_ASSIGN_OR_RETURN(
-        json r, ctx.api("POST", "/v2/ApplyClusterLayout", json{{"version", std::stoull(t)}}));
+        json r, ctx.api("POST", "/v2/ClusterLayoutSkipDeadNodes",
+                        json{{"version", v}, {"allowMissingData", o.allow_missing_data}}));
+    if (o.json) {
+      ctx.print_json(r);
+      return ok();
+    }
+    auto list = [&](const char* field) { return r.value(field, json::array()); };
+    for (const auto& id : list("ackUpdated"))
+      ctx.out << "Increased the ack tracker of node " << id.get<std::string>().substr(0, 16)
+              << " (down) to version " << v << ".\n";
+    for (const auto& id : list("syncUpdated"))
+      ctx.out << "Increased the sync tracker of node " << id.get<std::string>().substr(0, 16)
+              << " to version " << v << ".\n";
+    for (const auto& id : list("syncNotUpdated"))
+      ctx.out << "Kept the sync tracker of node " << id.get<std::string>().substr(0, 16)
+              << ": some of its partitions have a write quorum of nodes down, so writes may\n"
+                 "exist only on their disks. The old version cannot retire until they come back;\n"
+                 "to give those writes up, run again with --allow-missing-data.\n";
+    if (list("ackUpdated").empty() && list("syncUpdated").empty()) {
+      ctx.out << "Nothing changed: the trackers of the nodes that are down already allow "
+                 "version "
+              << v << ".\n";
+    } else {
+      ctx.out << "Success. The older layout versions retire once the live nodes have synced "
+                 "version "
+              << v << "\n(watch `garage layout history`).\n";
+    }
+    return ok();
+  }
+
+  if (cmd.name == "layout apply") {
+    GARAGE_ASSIGN_OR_RETURN(uint64_t version, parse_version(*o.layout_version));
+    GARAGE_ASSIGN_OR_RETURN(json r,
+                            ctx.api("POST", "/v2/ApplyClusterLayout", json{{"version", version}}));
     if (o.json) {
       ctx.print_json(r);
       return ok();
@@ -328,6 +366,14 @@ result<void> cmd_layout(const context& ctx) {
         t.push_back({id.substr(0, 16), std::to_string(v.value("ack", 0)),
                      std::to_string(v.value("sync", 0)), std::to_string(v.value("syncAck", 0))});
       ctx.out << format_table(t);
+    }
+    if (h.value("versions", json::array()).size() > 1) {
+      const uint64_t cur = h.value("currentVersion", uint64_t{0});
+      ctx.out << "\nOlder versions retire once every node has acknowledged and synced version "
+              << cur
+              << ".\nIf a node that holds an older version is gone for good (removed from the "
+                 "layout),\nlet them retire without it: garage layout skip-dead-nodes --version "
+              << cur << "\n";
     }
     return ok();
   }

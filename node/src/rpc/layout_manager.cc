@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -485,6 +486,26 @@ result<bool> layout_manager::update_trackers(
     const std::function<bool(layout_history&, const node_id& self)>& fn) {
   const node_id me = self();
   return s_->mutate([&](layout_history& h) -> result<bool> { return fn(h, me); });
+}
+
+result<layout::skip_report> layout_manager::skip_dead_nodes(uint64_t version,
+                                                            bool allow_missing_data,
+                                                            size_t write_quorum) {
+  std::vector<node_id> down;
+  for (const auto& n : history().all_nodes())
+    if (n != self() && !s_->net.is_up(n)) down.push_back(n);
+  std::optional<layout::skip_report> report;
+  auto r = s_->mutate([&](layout_history& h) -> result<bool> {
+    GARAGE_ASSIGN_OR_RETURN(report,
+                            h.skip_dead_nodes(version, down, allow_missing_data, write_quorum));
+    return !report->ack_raised.empty() || !report->sync_raised.empty();
+  });
+  if (!r) return std::move(r).error();
+  if (*r)
+    LOG_WARN("layout: skip-dead-nodes for version {}: ack raised for {} node(s), sync for {}{}",
+             version, report->ack_raised.size(), report->sync_raised.size(),
+             allow_missing_data ? " (allowing missing data)" : "");
+  return std::move(*report);
 }
 
 void layout_manager::on_change(change_fn fn) {

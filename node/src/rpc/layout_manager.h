@@ -125,6 +125,13 @@ class layout_manager {
   result<bool> update_trackers(
       const std::function<bool(layout::layout_history&, const node_id& self)>& fn);
 
+  // `garage layout skip-dead-nodes`: layout_history::skip_dead_nodes with the
+  // nodes that have a role in a live version and are not up now (per the
+  // transport; this node counts as up), stored and propagated like any
+  // tracker change. Errors: those of skip_dead_nodes, io_error.
+  result<layout::skip_report> skip_dead_nodes(uint64_t version, bool allow_missing_data,
+                                              size_t write_quorum);
+
   // ---- notifications ----
   using change_fn = std::function<void(const layout::layout_history&)>;
   // Runs `fn` after every stored change (local or merged from a peer).

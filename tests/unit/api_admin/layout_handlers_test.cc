@@ -197,5 +197,59 @@ TEST_F(admin_layout, errors_are_400_and_change_nothing) {
   EXPECT_EQ(call("GET", "/v2/GetClusterLayout", "", false).first, 503u);
 }
 
+TEST_F(admin_layout, skip_dead_nodes_raises_the_trackers_of_nodes_that_are_down) {
+  auto [status, j] = call("POST", "/v2/ClusterLayoutSkipDeadNodes", R"({"version": 0})");
+  EXPECT_EQ(status, 400u) << j.dump();
+  EXPECT_NE(j["message"].get<std::string>().find("only one layout version"), std::string::npos)
+      << j.dump();
+  // Version 1: this node and another; version 2: this node alone, the
+  // other one is down for good.
+  layout::node_id other = blake2b_256("other node");
+  net_.add(other);
+  ok("POST", "/v2/UpdateClusterLayout",
+     json{{"roles",
+           {{{"id", self_hex()}, {"zone", "dc1"}, {"capacity", 1000}},
+            {{"id", other.hex()}, {"zone", "dc2"}, {"capacity", 1000}}}}}
+         .dump());
+  ok("POST", "/v2/ApplyClusterLayout", R"({"version": 1})");
+  ok("POST", "/v2/UpdateClusterLayout",
+     json{{"roles", {{{"id", other.hex()}, {"remove", true}}}}}.dump());
+  ok("POST", "/v2/ApplyClusterLayout", R"({"version": 2})");
+
+  // The other node is up: nothing to skip.
+  std::tie(status, j) = call("POST", "/v2/ClusterLayoutSkipDeadNodes", R"({"version": 2})");
+  EXPECT_EQ(status, 400u) << j.dump();
+  EXPECT_NE(j["message"].get<std::string>().find("nothing to skip"), std::string::npos);
+  net_.set_up(other, false);
+  for (const char* bad : {R"({})", R"({"version": "2"})", R"({"version": -2})",
+                          R"({"version": 2, "allowMissingData": "yes"})", R"([2])"}) {
+    std::tie(status, j) = call("POST", "/v2/ClusterLayoutSkipDeadNodes", bad);
+    EXPECT_EQ(status, 400u) << bad << " -> " << j.dump();
+  }
+  std::tie(status, j) = call("POST", "/v2/ClusterLayoutSkipDeadNodes", R"({"version": 1})");
+  EXPECT_EQ(status, 400u) << j.dump();
+  EXPECT_NE(j["message"].get<std::string>().find("not the current layout version 2"),
+            std::string::npos)
+      << j.dump();
+  EXPECT_EQ(layout_->history().trackers().ack.count(other), 0u) << "refusals change nothing";
+
+  // Replication factor 1: the other node held its partitions alone, so its
+  // sync is kept unless missing data is allowed.
+  json r = ok("POST", "/v2/ClusterLayoutSkipDeadNodes", R"({"version": 2})");
+  EXPECT_EQ(r["ackUpdated"], json::array({other.hex()})) << r.dump();
+  EXPECT_EQ(r["syncUpdated"], json::array()) << r.dump();
+  EXPECT_EQ(r["syncNotUpdated"], json::array({other.hex()})) << r.dump();
+  json h = ok("GET", "/v2/GetClusterLayoutHistory");
+  EXPECT_EQ(h["updateTrackers"][other.hex()]["ack"], 2) << h.dump();
+  EXPECT_EQ(h["updateTrackers"][other.hex()]["sync"], 1) << h.dump();
+  r = ok("POST", "/v2/ClusterLayoutSkipDeadNodes", R"({"version": 2, "allowMissingData": true})");
+  EXPECT_EQ(r["ackUpdated"], json::array()) << r.dump();
+  EXPECT_EQ(r["syncUpdated"], json::array({other.hex()})) << r.dump();
+  h = ok("GET", "/v2/GetClusterLayoutHistory");
+  EXPECT_EQ(h["updateTrackers"][other.hex()]["sync"], 2) << h.dump();
+  EXPECT_EQ(call("POST", "/v2/ClusterLayoutSkipDeadNodes", R"({"version": 2})", false).first, 503u);
+  EXPECT_EQ(call("GET", "/v2/ClusterLayoutSkipDeadNodes").first, 405u);
+}
+
 }  // namespace
 }  // namespace garage::admin

@@ -196,5 +196,46 @@ TEST(cli_layout, show_apply_and_errors) {
   EXPECT_NE(r.out.find("line one\nline two\n"), std::string::npos) << r.out;
 }
 
+TEST(cli_layout, skip_dead_nodes_sends_the_version_and_reports_each_tracker) {
+  fake_api api;
+  // --version is the layout version here too; it is required.
+  auto bad = parse_command_line({"layout", "skip-dead-nodes"});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("give --version N"), std::string::npos);
+  EXPECT_FALSE(parse_command_line({"layout", "skip-dead-nodes", "--version", "2", "B"}));
+  EXPECT_FALSE(parse_command_line({"layout", "apply", "--version", "2", "--allow-missing-data"}));
+
+  api.replies["POST /v2/ClusterLayoutSkipDeadNodes"] = {
+      200,
+      json{{"ackUpdated", {B}}, {"syncUpdated", {B}}, {"syncNotUpdated", json::array()}}.dump()};
+  auto r = run(api, {"layout", "skip-dead-nodes", "--version", "2"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(json::parse(api.seen.back().body), (json{{"version", 2}, {"allowMissingData", false}}));
+  EXPECT_NE(r.out.find("Increased the ack tracker of node bbbbbbbbbbbbbbbb"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("Increased the sync tracker of node bbbbbbbbbbbbbbbb"), std::string::npos);
+  EXPECT_NE(r.out.find("Success."), std::string::npos);
+
+  api.replies["POST /v2/ClusterLayoutSkipDeadNodes"] = {
+      200,
+      json{{"ackUpdated", {B}}, {"syncUpdated", json::array()}, {"syncNotUpdated", {B}}}.dump()};
+  r = run(api, {"layout", "skip-dead-nodes", "--version=2", "--allow-missing-data"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(json::parse(api.seen.back().body), (json{{"version", 2}, {"allowMissingData", true}}));
+  EXPECT_NE(r.out.find("Kept the sync tracker of node bbbbbbbbbbbbbbbb"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("--allow-missing-data"), std::string::npos);
+
+  api.replies["POST /v2/ClusterLayoutSkipDeadNodes"] = {
+      400,
+      R"({"code":"InvalidRequest","message":"version 1 is not the current layout version 2"})"};
+  r = run(api, {"layout", "skip-dead-nodes", "--version", "1"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "garage: version 1 is not the current layout version 2 (InvalidRequest)\n");
+  r = run(api, {"layout", "skip-dead-nodes", "--version", "two"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("invalid layout version 'two'"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace garage::cli

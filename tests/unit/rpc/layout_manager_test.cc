@@ -297,5 +297,63 @@ TEST(layout_manager, bad_push_is_refused_and_changes_nothing) {
   EXPECT_EQ(gone.error().code, errc::unavailable);
 }
 
+// skip-dead-nodes: node 3 is replaced by node 4 and never comes back; the
+// nodes it is down for raise its trackers, and the change reaches everyone.
+TEST(layout_manager, skip_dead_nodes_uses_the_transport_and_propagates) {
+  temp_dir dir;
+  local_net net;
+  std::vector<std::unique_ptr<layout_manager>> ms;
+  for (uint8_t i = 1; i <= 4; ++i)
+    ms.push_back(open_ok(net.add(nid(i)), opts_for(dir.sub(std::to_string(i)), 3)));
+  for (auto& m : ms) m->start();
+  ASSERT_TRUE(ms[0]
+                  ->stage([](layout::layout_history& h) -> result<void> {
+                    for (uint8_t i = 1; i <= 3; ++i)
+                      GARAGE_TRY(h.stage_role(
+                          nid(i), node_role::storage("dc" + std::to_string(i), 10 * GB)));
+                    return ok();
+                  })
+                  .has_value());
+  ASSERT_TRUE(ms[0]->apply(1).has_value());
+  ASSERT_TRUE(ms[0]
+                  ->stage([](layout::layout_history& h) -> result<void> {
+                    GARAGE_TRY(h.stage_remove(nid(3)));
+                    return h.stage_role(nid(4), node_role::storage("dc3", 10 * GB));
+                  })
+                  .has_value());
+  ASSERT_TRUE(ms[0]->apply(2).has_value());
+  EXPECT_TRUE(eventually([&] { return ms[1]->version() == 2 && ms[3]->version() == 2; }));
+
+  // Node 3 is up: nothing to skip, and the refusal says so.
+  auto r = ms[0]->skip_dead_nodes(2, false, 2);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, errc::invalid_argument);
+  EXPECT_NE(r.error().message.find("nothing to skip"), std::string::npos) << r.error().message;
+  // The wrong version.
+  ms[2]->stop();
+  ms[2].reset();
+  net.set_up(nid(3), false);
+  r = ms[0]->skip_dead_nodes(1, false, 2);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("not the current layout version 2"), std::string::npos);
+
+  r = ms[0]->skip_dead_nodes(2, false, 2);
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_EQ(r->ack_raised, std::vector<node_id>{nid(3)});
+  EXPECT_EQ(r->sync_raised, std::vector<node_id>{nid(3)});
+  for (size_t i : {0u, 1u, 3u}) {
+    EXPECT_TRUE(eventually([&] {
+      auto h = ms[i]->history();
+      return h.trackers().ack.count(nid(3)) && h.trackers().ack.at(nid(3)) == 2 &&
+             h.sync_can_skip(nid(3));
+    })) << "node "
+        << i + 1;
+  }
+  // Stored: a restart keeps it.
+  ms[1].reset();
+  ms[1] = open_ok(net.node(nid(2)), opts_for(dir.sub("2"), 3));
+  EXPECT_TRUE(ms[1]->history().sync_can_skip(nid(3)));
+}
+
 }  // namespace
 }  // namespace garage::rpc

@@ -193,6 +193,13 @@ api_result<reply> execute(model::store& s, const node_facts& facts, const admin_
           return node_statistics(s, facts, r, layout);
         } else if constexpr (std::is_same_v<T, connect_cluster_nodes_request>) {
           return connect_nodes(facts, r);
+        } else if constexpr (std::is_same_v<T, cluster_layout_skip_dead_nodes_request>) {
+          if (!layout)
+            return api_error{503, "ServiceUnavailable", "this node has no cluster layout service"};
+          auto mode = rpc::parse_consistency_mode(s.cfg().consistency_mode);
+          const size_t rf = layout->history().current().replication_factor();
+          return handle(*layout, r,
+                        rpc::write_quorum_of(rf, mode ? *mode : rpc::consistency_mode::consistent));
         } else if constexpr (is_layout_request<T>) {
           if (!layout)
             return api_error{503, "ServiceUnavailable", "this node has no cluster layout service"};

@@ -199,6 +199,24 @@ api_result<reply> handle(rpc::layout_manager& m, const apply_cluster_layout_requ
   return ok_reply(to_body(j));
 }
 
+api_result<reply> handle(rpc::layout_manager& m, const cluster_layout_skip_dead_nodes_request& r,
+                         size_t write_quorum) {
+  auto rep = m.skip_dead_nodes(r.version, r.allow_missing_data, write_quorum);
+  if (!rep) return layout_error(rep.error());
+  auto ids = [](const std::vector<layout::node_id>& v) {
+    ojson a = ojson::array();
+    for (const auto& id : v) a.push_back(id.hex());
+    return a;
+  };
+  ojson j;
+  j["ackUpdated"] = ids(rep->ack_raised);
+  j["syncUpdated"] = ids(rep->sync_raised);
+  // Not in Garage: dead nodes whose sync was not raised because some of
+  // their partitions lost a write quorum (allowMissingData gives them up).
+  j["syncNotUpdated"] = ids(rep->sync_kept);
+  return ok_reply(to_body(j));
+}
+
 api_result<reply> handle(rpc::layout_manager& m, const revert_cluster_layout_request&) {
   auto done = m.revert();
   if (!done) return layout_error(done.error());

@@ -49,6 +49,8 @@ constexpr std::array kRoutes = {
                 false},
     route_entry{"ApplyClusterLayout", "POST", endpoint::apply_cluster_layout, true},
     route_entry{"RevertClusterLayout", "POST", endpoint::revert_cluster_layout, false},
+    route_entry{"ClusterLayoutSkipDeadNodes", "POST", endpoint::cluster_layout_skip_dead_nodes,
+                true},
     route_entry{"ConnectClusterNodes", "POST", endpoint::connect_cluster_nodes, true},
     route_entry{"ListWorkers", "POST", endpoint::list_workers, true},
     route_entry{"GetWorkerInfo", "POST", endpoint::get_worker_info, true},
@@ -57,15 +59,15 @@ constexpr std::array kRoutes = {
 };
 
 // Garage v2 endpoints not built here: known, so they answer 501, not 404.
-constexpr std::array<std::string_view, 16> kUnimplemented = {
-    "GetClusterStatistics",     "ClusterLayoutSkipDeadNodes",
-    "ListAdminTokens",          "GetAdminTokenInfo",
-    "GetCurrentAdminTokenInfo", "CreateAdminToken",
-    "UpdateAdminToken",         "DeleteAdminToken",
-    "CleanupIncompleteUploads", "InspectObject",
-    "CreateMetadataSnapshot",   "LaunchRepairOperation",
-    "ListBlockErrors",          "GetBlockInfo",
-    "RetryBlockResync",         "PurgeBlocks",
+constexpr std::array<std::string_view, 15> kUnimplemented = {
+    "GetClusterStatistics",  "ListAdminTokens",
+    "GetAdminTokenInfo",     "GetCurrentAdminTokenInfo",
+    "CreateAdminToken",      "UpdateAdminToken",
+    "DeleteAdminToken",      "CleanupIncompleteUploads",
+    "InspectObject",         "CreateMetadataSnapshot",
+    "LaunchRepairOperation", "ListBlockErrors",
+    "GetBlockInfo",          "RetryBlockResync",
+    "PurgeBlocks",
 };
 
 api_error method_not_allowed(std::string_view method, std::string_view name,
@@ -553,6 +555,16 @@ api_result<admin_request> parse_request(const route& r, std::string_view query,
     }
     case endpoint::revert_cluster_layout:
       return admin_request(revert_cluster_layout_request{});
+    case endpoint::cluster_layout_skip_dead_nodes: {
+      auto it = body.find("version");
+      if (it == body.end() || it->is_null())
+        return bad_request("missing field 'version' (the current layout version number)");
+      if (!it->is_number_unsigned())
+        return bad_request("field 'version' must be a non-negative integer");
+      auto allow = opt_bool(body, "allowMissingData");
+      if (!allow) return std::move(allow).error();
+      return admin_request(cluster_layout_skip_dead_nodes_request{it->get<uint64_t>(), *allow});
+    }
     case endpoint::connect_cluster_nodes: {
       json list = json::parse(body_text, nullptr, /*allow_exceptions=*/false);
       if (list.is_discarded() || !list.is_array())

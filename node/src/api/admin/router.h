@@ -53,6 +53,7 @@ enum class endpoint {
   apply_cluster_layout,
   connect_cluster_nodes,
   revert_cluster_layout,
+  cluster_layout_skip_dead_nodes,
   list_workers,
   get_worker_info,
   get_worker_variable,
@@ -175,6 +176,11 @@ struct connect_cluster_nodes_request {
   std::vector<std::string> nodes;
 };
 struct revert_cluster_layout_request {};
+// ClusterLayoutSkipDeadNodes {version, allowMissingData}.
+struct cluster_layout_skip_dead_nodes_request {
+  uint64_t version = 0;
+  bool allow_missing_data = false;
+};
 // Background workers (util/worker.h). `node` is the query parameter node:
 // "self" (also when absent), "*" or this node's id.
 struct list_workers_request {
@@ -208,18 +214,17 @@ struct unimplemented_request {
   std::string name;
 };
 
-using admin_request =
-    std::variant<health_request, metrics_request, get_cluster_health_request,
-                 get_cluster_status_request, get_node_info_request, get_node_statistics_request,
-                 list_keys_request, get_key_info_request, create_key_request, import_key_request,
-                 update_key_request, delete_key_request, list_buckets_request,
-                 get_bucket_info_request, create_bucket_request, update_bucket_request,
-                 delete_bucket_request, bucket_key_perm_request, bucket_alias_request,
-                 get_cluster_layout_request, get_cluster_layout_history_request,
-                 update_cluster_layout_request, preview_cluster_layout_changes_request,
-                 apply_cluster_layout_request, revert_cluster_layout_request,
-                 connect_cluster_nodes_request, list_workers_request, get_worker_info_request,
-                 get_worker_variable_request, set_worker_variable_request, unimplemented_request>;
+using admin_request = std::variant<
+    health_request, metrics_request, get_cluster_health_request, get_cluster_status_request,
+    get_node_info_request, get_node_statistics_request, list_keys_request, get_key_info_request,
+    create_key_request, import_key_request, update_key_request, delete_key_request,
+    list_buckets_request, get_bucket_info_request, create_bucket_request, update_bucket_request,
+    delete_bucket_request, bucket_key_perm_request, bucket_alias_request,
+    get_cluster_layout_request, get_cluster_layout_history_request, update_cluster_layout_request,
+    preview_cluster_layout_changes_request, apply_cluster_layout_request,
+    revert_cluster_layout_request, cluster_layout_skip_dead_nodes_request,
+    connect_cluster_nodes_request, list_workers_request, get_worker_info_request,
+    get_worker_variable_request, set_worker_variable_request, unimplemented_request>;
 
 // Reads the query parameters and, for endpoints with a body, the JSON body
 // (an empty body counts as {}). 400 InvalidRequest for bad JSON, a field of
