@@ -110,3 +110,162 @@ result<std::string> decode_block_file(std::string_view file) {
 }
 
 }  // namespace garage::block
+
+namespace garage::block {
+
+namespace {
+constexpr size_t piece_size = 64 * 1024;
+}  // namespace
+
+// ---- block_file_writer ----
+
+struct block_file_writer::rep {
+  int level = 0;
+  uint64_t size = 0;
+  uint64_t seen = 0;
+  bool started = false;
+  block_codec codec = block_codec::plain;
+  std::unique_ptr<ZSTD_CCtx, cctx_deleter> cctx;
+  std::string buf;
+
+  // Compresses `in` with `mode`, appending the output to `out`.
+  result<void> compress(ZSTD_inBuffer& in, ZSTD_EndDirective mode, std::string& out) {
+    for (;;) {
+      ZSTD_outBuffer ob{buf.data(), buf.size(), 0};
+      size_t rc = ZSTD_compressStream2(cctx.get(), &ob, &in, mode);
+      if (ZSTD_isError(rc)) {
+        return error(errc::internal, std::string("zstd: ") + ZSTD_getErrorName(rc));
+      }
+      out.append(buf.data(), ob.pos);
+      bool input_done = in.pos == in.size;
+      if (mode == ZSTD_e_end ? rc == 0 : (input_done && ob.pos < ob.size)) return ok();
+    }
+  }
+};
+
+block_file_writer::block_file_writer(int level, uint64_t size) : rep_(std::make_unique<rep>()) {
+  rep_->level = level;
+  rep_->size = size;
+}
+
+block_file_writer::~block_file_writer() = default;
+
+result<std::string> block_file_writer::update(std::string_view data) {
+  rep& r = *rep_;
+  if (data.empty()) return std::string();
+  if (r.seen + data.size() > r.size) {
+    return error(errc::invalid_argument, "block data longer than its announced size");
+  }
+  std::string out;
+  if (!r.started) {
+    r.started = true;
+    if (r.level > 0) {
+      // Does the start of the block compress? One probe, then stream.
+      std::string_view probe = data.substr(0, piece_size);
+      std::string tmp(ZSTD_compressBound(probe.size()), '\0');
+      size_t n = ZSTD_compress(tmp.data(), tmp.size(), probe.data(), probe.size(),
+                               std::min(r.level, ZSTD_maxCLevel()));
+      if (!ZSTD_isError(n) && n < probe.size()) {
+        r.cctx.reset(ZSTD_createCCtx());
+        if (r.cctx &&
+            !ZSTD_isError(ZSTD_CCtx_setParameter(r.cctx.get(), ZSTD_c_compressionLevel,
+                                                 std::min(r.level, ZSTD_maxCLevel()))) &&
+            !ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(r.cctx.get(), r.size))) {
+          r.codec = block_codec::zstd;
+          r.buf.resize(ZSTD_CStreamOutSize());
+        }
+      }
+    }
+    out = envelope(r.codec, 0);
+  }
+  r.seen += data.size();
+  if (r.codec == block_codec::plain) {
+    out.append(data);
+    return out;
+  }
+  ZSTD_inBuffer in{data.data(), data.size(), 0};
+  GARAGE_TRY(r.compress(in, ZSTD_e_continue, out));
+  return out;
+}
+
+result<std::string> block_file_writer::finish() {
+  rep& r = *rep_;
+  if (r.seen != r.size) {
+    return error(errc::invalid_argument, "block data of " + std::to_string(r.seen) +
+                                             " bytes, announced " + std::to_string(r.size));
+  }
+  if (!r.started) {
+    r.started = true;
+    return envelope(block_codec::plain, 0);
+  }
+  std::string out;
+  if (r.codec == block_codec::zstd) {
+    ZSTD_inBuffer in{nullptr, 0, 0};
+    GARAGE_TRY(r.compress(in, ZSTD_e_end, out));
+  }
+  return out;
+}
+
+// ---- block_file_reader ----
+
+struct block_file_reader::rep {
+  std::string env;
+  bool have_env = false;
+  block_codec codec = block_codec::plain;
+  std::unique_ptr<ZSTD_DCtx, dctx_deleter> dctx;
+  bool frame_done = false;
+  std::string buf;
+};
+
+block_file_reader::block_file_reader() : rep_(std::make_unique<rep>()) {}
+block_file_reader::~block_file_reader() = default;
+
+result<void> block_file_reader::update(std::string_view bytes, const sink& out) {
+  rep& r = *rep_;
+  while (!r.have_env && !bytes.empty()) {
+    r.env.push_back(bytes.front());
+    bytes.remove_prefix(1);
+    if (r.env.size() == envelope_size) {
+      GARAGE_ASSIGN_OR_RETURN(r.codec, block_file_codec(r.env));
+      r.have_env = true;
+      if (r.codec == block_codec::zstd) {
+        r.dctx.reset(ZSTD_createDCtx());
+        if (!r.dctx) return error(errc::internal, "ZSTD_createDCtx failed");
+        r.buf.resize(piece_size);
+      }
+    }
+  }
+  if (bytes.empty()) return ok();
+  if (r.codec == block_codec::plain) {
+    while (!bytes.empty()) {
+      size_t n = std::min(piece_size, bytes.size());
+      GARAGE_TRY(out(bytes.substr(0, n)));
+      bytes.remove_prefix(n);
+    }
+    return ok();
+  }
+  if (r.frame_done) return corrupt("trailing bytes after the zstd frame");
+  ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
+  for (;;) {
+    ZSTD_outBuffer ob{r.buf.data(), r.buf.size(), 0};
+    size_t rc = ZSTD_decompressStream(r.dctx.get(), &ob, &in);
+    if (ZSTD_isError(rc)) return corrupt(std::string("zstd: ") + ZSTD_getErrorName(rc));
+    if (ob.pos > 0) GARAGE_TRY(out(std::string_view(r.buf.data(), ob.pos)));
+    if (rc == 0) {
+      r.frame_done = true;
+      if (in.pos < in.size) return corrupt("trailing bytes after the zstd frame");
+      return ok();
+    }
+    // More output may be pending while the output buffer came back full.
+    if (in.pos == in.size && ob.pos < ob.size) return ok();
+  }
+}
+
+result<void> block_file_reader::finish() {
+  rep& r = *rep_;
+  if (!r.have_env) return corrupt("shorter than its envelope");
+  if (r.codec == block_codec::zstd && !r.frame_done) return corrupt("truncated zstd frame");
+  return ok();
+}
+
+}  // namespace garage::block

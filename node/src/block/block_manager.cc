@@ -158,6 +158,76 @@ result<std::string> block_manager::get(const hash256& id) {
   return rep_->quarantine(id, plain.error());
 }
 
+result<void> block_manager::get_stream(const hash256& id, const piece_sink& sink) {
+  block_file_reader reader;
+  blake2b_256_hasher hasher;
+  bool sink_failed = false;
+  auto r = rep_->store->read_pieces(id, 64 * 1024, [&](std::string_view file_bytes) {
+    return reader.update(file_bytes, [&](std::string_view plain) -> result<void> {
+      hasher.update(plain);
+      auto s = sink(plain);
+      if (!s) sink_failed = true;
+      return s;
+    });
+  });
+  if (r) r = reader.finish();
+  if (r && hasher.finish() != id) {
+    r = error(errc::corrupted, "block " + id.hex() + ": content does not match its hash");
+  }
+  if (r || sink_failed || r.error().code != errc::corrupted) return r;
+  // Bad bytes on disk: moved aside (unless a concurrent put repaired it).
+  auto q = rep_->quarantine(id, r.error());
+  return q ? r : std::move(q).error();
+}
+
+result<void> block_manager::put_stream(const hash256& id, uint64_t size,
+                                       const piece_source& source) {
+  rep& r = *rep_;
+  // A valid copy is kept as is: nothing to receive.
+  if (r.store->exists(id)) {
+    auto existing = r.store->read(id);
+    if (existing && verify(*existing, id)) {
+      std::lock_guard lock(r.stripe(id));
+      return r.touch(id);
+    }
+  }
+  // Received into a temp file without the block's lock (a transfer may be
+  // slow); the lock is taken only to make it visible.
+  GARAGE_ASSIGN_OR_RETURN(auto file, r.store->begin_write(id));
+  block_file_writer writer(r.cfg.compression_level, size);
+  blake2b_256_hasher hasher;
+  uint64_t got = 0;
+  for (;;) {
+    GARAGE_ASSIGN_OR_RETURN(std::optional<std::string> piece, source());
+    if (!piece) break;
+    got += piece->size();
+    if (got > size) {
+      return error(errc::invalid_argument,
+                   "block " + id.hex() + ": more data than its size of " + std::to_string(size));
+    }
+    hasher.update(*piece);
+    GARAGE_ASSIGN_OR_RETURN(std::string bytes, writer.update(*piece));
+    GARAGE_TRY(file->append(bytes));
+  }
+  GARAGE_ASSIGN_OR_RETURN(std::string tail, writer.finish());
+  if (hasher.finish() != id) {
+    return error(errc::invalid_argument, "block " + id.hex() + ": data does not hash to its id");
+  }
+  GARAGE_TRY(file->append(tail));
+  std::lock_guard lock(r.stripe(id));
+  GARAGE_TRY(r.touch(id));
+  auto existing = r.store->read(id);
+  if (existing) {
+    if (verify(*existing, id)) return ok();  // written meanwhile: keep it
+    LOG_WARN("block {}: stored file is corrupted; moved aside and rewritten", id.hex());
+    GARAGE_ASSIGN_OR_RETURN(bool moved, r.store->move_aside(id));
+    if (moved) r.corrupted_reads.fetch_add(1, std::memory_order_relaxed);
+  } else if (existing.error().code != errc::not_found) {
+    return std::move(existing).error();
+  }
+  return file->commit();
+}
+
 bool block_manager::exists(const hash256& id) { return rep_->store->exists(id); }
 
 result<void> block_manager::incref(db::transaction& tx, const hash256& id) {

@@ -79,6 +79,26 @@ class block_manager {
   // is then moved to <data_dir>/corrupted/ and counted, never served).
   result<std::string> get(const hash256& id);
 
+  // Pieces of at most 64 KiB, for blocks that stream (block_net).
+  using piece_sink = std::function<result<void>(std::string_view)>;
+  using piece_source = std::function<result<std::optional<std::string>>()>;
+
+  // The plain data of the block handed to `sink` in pieces as the file is
+  // read (and decompressed), hashed on the way. The data is known good only
+  // at the end: corrupted then means the pieces given were bad (the file is
+  // moved aside and counted, as get() does). not_found, io_error, or the
+  // sink's error as is.
+  result<void> get_stream(const hash256& id, const piece_sink& sink);
+
+  // Stores a block of `size` bytes whose data comes from `source` in pieces
+  // (nullopt at the end): written (compressed as it comes: see
+  // block_file_writer) to a temp file as it arrives, hashed, and made
+  // visible only once the hash matches `id`. invalid_argument when it does
+  // not, or when the size differs (nothing is stored); the source's error as
+  // is. A valid file already there is kept (the source is then not read to
+  // its end). Otherwise like put().
+  result<void> put_stream(const hash256& id, uint64_t size, const piece_source& source);
+
   // Whether a file for the block is present (not verified).
   bool exists(const hash256& id);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "layout/partition.h"
+#include "util/codec.h"
 #include "util/log.h"
 
 namespace garage::block {
@@ -14,28 +15,44 @@ result<hash256> parse_id(std::string_view body) {
   return hash256::from_raw(body.substr(0, 32));
 }
 
+// The head of a "block/put" upload: the id, then u64be the size of the data.
+std::string put_head(const hash256& id, uint64_t size) {
+  encoder e;
+  e.raw(id.view());
+  e.u64be(size);
+  return e.take();
+}
+
 }  // namespace
 
 block_net::block_net(block_manager& mgr, rpc::layout_source layout, rpc::consistency_mode mode,
                      rpc::transport& net, rpc::call_options opts)
     : mgr_(mgr), layout_(std::move(layout)), mode_(mode), net_(net), opts_(opts) {
-  net_.register_handler(
-      "block/put", [this](const rpc::node_id&, std::string body) -> result<std::string> {
-        GARAGE_ASSIGN_OR_RETURN(hash256 id, parse_id(body));
-        std::string_view data = std::string_view(body).substr(32);
-        // Never trust a peer's bytes: the id is the hash of the data.
-        if (blake2b_256(data) != id)
-          return error(errc::invalid_argument, "block/put: data does not hash to " + id.hex());
-        GARAGE_TRY(mgr_.put(id, data));
+  // The data is written to a temp file as it arrives and becomes the block
+  // only once it hashes to the id: never trust a peer's bytes.
+  net_.register_upload_handler(
+      "block/put",
+      [this](const rpc::node_id&, std::string head, rpc::stream_reader& in) -> result<std::string> {
+        if (head.size() != 40) return error(errc::invalid_argument, "block/put: bad request");
+        hash256 id = hash256::from_raw(std::string_view(head).substr(0, 32));
+        decoder d(std::string_view(head).substr(32));
+        uint64_t size = d.u64be();
+        if (size > max_block_size) {
+          return error(errc::too_large, "block/put: a block of " + std::to_string(size) + " bytes");
+        }
+        GARAGE_TRY(mgr_.put_stream(id, size, [&] { return in.read(); }));
         return std::string();
       });
-  net_.register_handler("block/get",
-                        [this](const rpc::node_id&, std::string body) -> result<std::string> {
-                          GARAGE_ASSIGN_OR_RETURN(hash256 id, parse_id(body));
-                          if (body.size() != 32)
-                            return error(errc::invalid_argument, "block/get: bad request");
-                          return mgr_.get(id);
-                        });
+  // Streamed from the file as it is read (and decompressed); a copy found
+  // corrupt on the way ends the stream with an error, and the caller checks
+  // the hash of what it got in any case.
+  net_.register_stream_handler(
+      "block/get",
+      [this](const rpc::node_id&, std::string body, rpc::stream_writer& out) -> result<void> {
+        if (body.size() != 32) return error(errc::invalid_argument, "block/get: bad request");
+        return mgr_.get_stream(hash256::from_raw(body),
+                               [&](std::string_view piece) { return out.write(piece); });
+      });
   net_.register_handler("block/has",
                         [this](const rpc::node_id&, std::string body) -> result<std::string> {
                           GARAGE_ASSIGN_OR_RETURN(hash256 id, parse_id(body));
@@ -61,9 +78,21 @@ result<void> block_net::put(const hash256& id, std::string_view data) {
   auto l = writing.layout() ? writing.layout() : layout_();
   auto sets = l->write_sets_of(block_partition(id));
   const size_t quorum = rpc::write_quorum_of(l->current().replication_factor(), mode_);
-  std::string body(id.view());
-  body.append(data);
-  return rpc::multi_quorum_call(net_, sets, "block/put", body, quorum, opts_);
+  return rpc::multi_quorum_upload(net_, sets, "block/put", put_head(id, data.size()), data, quorum,
+                                  opts_);
+}
+
+result<void> block_net::upload_to(const rpc::node_id& n, const hash256& id, std::string_view data) {
+  size_t off = 0;
+  auto r = net_.call_upload(n, "block/put", put_head(id, data.size()), opts_,
+                            [&]() -> result<std::optional<std::string>> {
+                              if (off == data.size()) return std::optional<std::string>();
+                              std::string piece(data.substr(off, 64 * 1024));
+                              off += piece.size();
+                              return std::optional<std::string>(std::move(piece));
+                            });
+  if (!r) return std::move(r).error();
+  return ok();
 }
 
 std::vector<rpc::node_id> block_net::read_order(const hash256& id) const {
@@ -86,16 +115,68 @@ std::vector<rpc::node_id> block_net::read_order(const hash256& id) const {
 }
 
 result<std::string> block_net::fetch_remote(const hash256& id) {
+  std::string data;
+  GARAGE_TRY(fetch_remote_stream(
+      id,
+      [&](std::string_view piece) -> result<void> {
+        data.append(piece);
+        return ok();
+      },
+      [&] { data.clear(); }));
+  return data;
+}
+
+result<void> block_net::fetch_remote_stream(const hash256& id, const piece_sink& sink,
+                                            const std::function<void()>& restart) {
   std::string errors;
+  bool delivered = false;
   for (const auto& n : read_order(id)) {
     if (n == net_.self()) continue;
-    auto r = net_.call(n, "block/get", std::string(id.view()), opts_);
-    if (r && blake2b_256(*r) == id) return r;
-    errors += (errors.empty() ? "" : "; ") + layout::short_id(n) + ": " +
-              (r ? std::string("returned data that does not match the id") : r.error().to_string());
+    blake2b_256_hasher hasher;
+    uint64_t got = 0;
+    auto r = net_.call_stream(
+        n, "block/get", std::string(id.view()), opts_, [&](std::string_view piece) -> result<void> {
+          got += piece.size();
+          if (got > max_block_size) {
+            return error(errc::too_large,
+                         "block/get: more than " + std::to_string(max_block_size) + " bytes");
+          }
+          hasher.update(piece);
+          delivered = true;
+          return sink(piece);
+        });
+    if (r && hasher.finish() == id) return ok();
+    if (r) r = error(errc::corrupted, "returned data that does not match the id");
+    // What the sink got is bad: unless it can start over, no other node can
+    // make it whole again.
+    if (delivered && restart) {
+      restart();
+      delivered = false;
+    }
+    if (delivered)
+      return error(r.error().code,
+                   "block " + id.hex() + " from " + layout::short_id(n) + ": " + r.error().message);
+    errors += (errors.empty() ? "" : "; ") + layout::short_id(n) + ": " + r.error().to_string();
   }
   return error(errc::unavailable,
                "block " + id.hex() + ": no node could serve it (" + errors + ")");
+}
+
+result<void> block_net::get_stream(const hash256& id, const piece_sink& sink) {
+  if (mgr_.exists(id)) {
+    // A local copy is read whole (it is verified before any byte leaves).
+    auto local = mgr_.get(id);
+    if (local) {
+      for (size_t off = 0; off < local->size(); off += 64 * 1024) {
+        GARAGE_TRY(sink(std::string_view(*local).substr(off, 64 * 1024)));
+      }
+      return ok();
+    }
+    LOG_WARN("block {}: local copy unreadable ({}), fetching from a peer", id.hex(),
+             local.error().to_string());
+    GARAGE_TRY(mgr_.queue_resync(id, 0));
+  }
+  return fetch_remote_stream(id, sink, nullptr);
 }
 
 result<std::string> block_net::get(const hash256& id) {
@@ -145,9 +226,7 @@ result<resync_stats> block_net::resync(uint64_t now_msec, size_t max, uint64_t r
       for (const auto& n : own) {
         auto has = net_.call(n, "block/has", std::string(id.view()), opts_);
         if (has && *has == "1") continue;
-        std::string body(id.view());
-        body.append(*data);
-        auto put = has ? net_.call(n, "block/put", std::move(body), opts_) : has;
+        auto put = has ? upload_to(n, id, *data) : result<void>(has.error());
         if (!put) {
           all = false;
           GARAGE_TRY(fail(put.error()));

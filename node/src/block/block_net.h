@@ -15,8 +15,11 @@
 //   scrub    reads every referenced local block; a corrupt copy is moved
 //            aside (by block_manager) and queued for resync, which fetches a
 //            good one.
-// Endpoints "block/put", "block/get", "block/has" (background priority for
-// the transfers, so table traffic overtakes them).
+// Endpoints "block/put" (a streamed request: head = id and u64be size, then
+// the data, written to a temp file as it arrives and made visible once its
+// hash is checked), "block/get" (a streamed response read from the file as it
+// goes) and "block/has"; background priority for the transfers, so table
+// traffic overtakes them.
 //
 // Thread-safety: all members may be called from any thread; the manager,
 // the layout source and the transport must outlive this object.
@@ -24,6 +27,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,8 +74,18 @@ class block_net {
   block_net(const block_net&) = delete;
   block_net& operator=(const block_net&) = delete;
 
+  // Blocks larger than this are refused from peers.
+  static constexpr uint64_t max_block_size = 64 << 20;
+
   result<void> put(const hash256& id, std::string_view data);
   result<std::string> get(const hash256& id);
+  // get(), handing the data to `sink` in pieces as it arrives from a peer
+  // (a local copy is verified first, then handed over). A remote copy is
+  // verified at the end: an error after the sink got some pieces (corrupted:
+  // the data did not match the id; or the transfer failed) means those
+  // pieces must be thrown away; before any piece, the next node is tried.
+  using piece_sink = block_manager::piece_sink;
+  result<void> get_stream(const hash256& id, const piece_sink& sink);
   // Counts each put in `writes` while it runs (rpc/write_tracker.h), so the
   // node acknowledges a new layout version only once no put that ignores it
   // is in flight. Call before serving; `writes` must outlive this object.
@@ -101,6 +115,11 @@ class block_net {
  private:
   std::vector<rpc::node_id> read_order(const hash256& id) const;
   result<std::string> fetch_remote(const hash256& id);
+  // `restart` (may be empty): the sink can forget what it got, so a bad
+  // transfer from one node is retried with the next.
+  result<void> fetch_remote_stream(const hash256& id, const piece_sink& sink,
+                                   const std::function<void()>& restart);
+  result<void> upload_to(const rpc::node_id& n, const hash256& id, std::string_view data);
 
   block_manager& mgr_;
   rpc::layout_source layout_;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -222,6 +223,79 @@ result<void> block_store::write(const hash256& id, std::string_view bytes) {
   }
   bytes_.fetch_add(bytes.size(), std::memory_order_relaxed);
   if (fsync_) GARAGE_TRY(fsync_path(dir));
+  return ok();
+}
+
+result<void> block_store::read_pieces(
+    const hash256& id, size_t piece,
+    const std::function<result<void>(std::string_view)>& sink) const {
+  std::string path = path_of(id);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return error(errc::not_found, "block " + id.hex() + " not stored here");
+    return io_error("open", path, errno);
+  }
+  std::string buf(std::max<size_t>(piece, 1), '\0');
+  result<void> r = ok();
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      r = io_error("read", path, errno);
+      break;
+    }
+    if (n == 0) break;
+    r = sink(std::string_view(buf.data(), static_cast<size_t>(n)));
+    if (!r) break;
+  }
+  ::close(fd);
+  return r;
+}
+
+result<std::unique_ptr<block_store::file_writer>> block_store::begin_write(const hash256& id) {
+  GARAGE_ASSIGN_OR_RETURN(std::string dir, ensure_dir(id));
+  std::string tmp = path_of(id) + std::string(temp_marker) + random_hex(8);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return io_error("create", tmp, errno);
+  return std::unique_ptr<file_writer>(new file_writer(*this, id, std::move(dir), tmp, fd));
+}
+
+block_store::file_writer::~file_writer() {
+  if (done_) return;
+  ::close(fd_);
+  ::unlink(tmp_.c_str());
+}
+
+result<void> block_store::file_writer::append(std::string_view bytes) {
+  if (done_) return error(errc::internal, "block store: append after commit");
+  GARAGE_TRY(write_all(fd_, bytes, tmp_));
+  size_ += bytes.size();
+  return ok();
+}
+
+result<void> block_store::file_writer::commit() {
+  if (done_) return error(errc::internal, "block store: committed twice");
+  done_ = true;
+  auto fail = [&](error e) -> result<void> {
+    ::unlink(tmp_.c_str());
+    return e;
+  };
+  if (store_.fsync_ && ::fsync(fd_) != 0) {
+    int err = errno;
+    ::close(fd_);
+    return fail(io_error("fsync", tmp_, err));
+  }
+  if (::close(fd_) != 0) return fail(io_error("close", tmp_, errno));
+  std::string path = store_.path_of(id_);
+  int64_t old_size = file_size(path);
+  if (::rename(tmp_.c_str(), path.c_str()) != 0) return fail(io_error("rename", tmp_, errno));
+  if (old_size < 0) {
+    store_.blocks_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    store_.bytes_.fetch_sub(static_cast<uint64_t>(old_size), std::memory_order_relaxed);
+  }
+  store_.bytes_.fetch_add(size_, std::memory_order_relaxed);
+  if (store_.fsync_) GARAGE_TRY(fsync_path(dir_));
   return ok();
 }
 

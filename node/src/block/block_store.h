@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -40,6 +41,36 @@ class block_store {
   // Atomically makes `bytes` the file of `id` (temp file, write, fsync if
   // enabled, rename, directory fsync if enabled).
   result<void> write(const hash256& id, std::string_view bytes);
+  // The file in pieces of at most `piece` bytes, handed to `sink` in order.
+  // not_found, io_error, or the sink's error.
+  result<void> read_pieces(const hash256& id, size_t piece,
+                           const std::function<result<void>(std::string_view)>& sink) const;
+
+  // A file written piece by piece: the same temp file, fsync and rename as
+  // write(), the rename only at commit(). Dropped uncommitted, the temp file
+  // is deleted. One thread at a time.
+  class file_writer {
+   public:
+    ~file_writer();
+    file_writer(const file_writer&) = delete;
+    file_writer& operator=(const file_writer&) = delete;
+    result<void> append(std::string_view bytes);
+    // Makes the bytes written the file of the block (replacing any).
+    result<void> commit();
+
+   private:
+    friend class block_store;
+    file_writer(block_store& s, hash256 id, std::string dir, std::string tmp, int fd)
+        : store_(s), id_(id), dir_(std::move(dir)), tmp_(std::move(tmp)), fd_(fd) {}
+    block_store& store_;
+    hash256 id_;
+    std::string dir_, tmp_;
+    int fd_;
+    uint64_t size_ = 0;
+    bool done_ = false;
+  };
+  result<std::unique_ptr<file_writer>> begin_write(const hash256& id);
+
   // Deletes the file. false when it was already absent.
   result<bool> remove(const hash256& id);
   // Moves the file to corrupted_dir(). false when it was already absent.
