@@ -11,6 +11,8 @@ find_package(spdlog REQUIRED)
 find_package(pugixml REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(prometheus-cpp CONFIG REQUIRED)
+# The operator's Kubernetes client (operator/src/k8s/rest_transport.cc only).
+find_package(cpprestsdk CONFIG REQUIRED)
 find_library(ROCKSDB_LIBRARY rocksdb REQUIRED)
 find_path(ROCKSDB_INCLUDE_DIR rocksdb/db.h REQUIRED)
 if(GARAGE_BUILD_TESTS)

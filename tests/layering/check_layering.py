@@ -11,6 +11,12 @@ line as `file:line: what (why)`:
   - a file or an included project header outside every known layer;
   - a heavy third-party header outside its seam (see HEAVY).
 Exit status: 0 if clean, 1 if any violation, 2 on a usage error.
+
+       check_layering.py --operator OPERATOR_SRC NODE_SRC
+checks the operator instead (OPERATOR_LAYERS): its directories include only
+the operator directories below them and, of the node, only the layers in
+NODE_LAYERS_FOR_OPERATOR; cpprestsdk and Asio only in its k8s/*.cc files
+(OPERATOR_HEAVY); no RocksDB or Beast at all.
 """
 
 import os
@@ -167,7 +173,111 @@ def check(root, shown_root=None):
     return violations
 
 
+# The operator (operator/src): directory -> operator directories it may
+# include ("" is the top directory: main.cc, the composition root).
+OPERATOR_LAYERS = {
+    "k8s": [],
+    "": ["*"],
+}
+# The node layers (and what is below them) the operator may include.
+NODE_LAYERS_FOR_OPERATOR = ["util", "layout"]
+
+OPERATOR_HEAVY = [
+    ("cpprestsdk", re.compile(r"^(cpprest|pplx)/"),
+     lambda layer, name: layer == "k8s" and _is_cc(name),
+     "only in operator/src/k8s/*.cc, never in a header"),
+    ("Asio", re.compile(r"^(boost/asio(/|\.hpp$)|asio/|asio\.hpp$)"),
+     lambda layer, name: layer == "k8s" and _is_cc(name),
+     "only in operator/src/k8s/*.cc, next to cpprestsdk"),
+    ("RocksDB", re.compile(r"^rocksdb/"), lambda layer, name: False, "never in the operator"),
+    ("Beast", re.compile(r"^boost/beast(/|\.hpp$)"), lambda layer, name: False,
+     "never in the operator"),
+]
+
+
+def operator_layer_of(rel_path):
+    """The operator directory owning a path relative to OPERATOR_SRC, or None."""
+    parts = rel_path.split("/")
+    if len(parts) == 1:
+        return ""
+    return parts[0] if parts[0] in OPERATOR_LAYERS else None
+
+
+def check_operator(op_root, node_root, shown_root=None):
+    """Every violation under op_root, as `file:line: what (why)`."""
+    shown_root = op_root if shown_root is None else shown_root
+    node_allowed = set()
+    node_closure = closure(LAYERS)
+    for layer in NODE_LAYERS_FOR_OPERATOR:
+        node_allowed |= node_closure[layer]
+    node_tops = {layer.split("/")[0] for layer in LAYERS}
+    if os.path.isdir(node_root):
+        node_tops |= {e for e in os.listdir(node_root) if os.path.isdir(os.path.join(node_root, e))}
+    violations = []
+    for dirpath, dirnames, filenames in os.walk(op_root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if not name.endswith(SOURCE_EXTS):
+                continue
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, op_root).replace(os.sep, "/")
+            shown = os.path.join(shown_root, rel)
+            layer = operator_layer_of(rel)
+            if layer is None:
+                violations.append(f"{shown}:1: file outside every operator directory "
+                                  f"(add it to OPERATOR_LAYERS in {os.path.basename(__file__)})")
+                continue
+            deps = OPERATOR_LAYERS[layer]
+            may = set(OPERATOR_LAYERS) if "*" in deps else {layer, *deps}
+            with open(full, encoding="utf-8", errors="replace") as f:
+                text = strip_comments(f.read())
+            for lineno, line in enumerate(text.split("\n"), 1):
+                m = INCLUDE_RE.match(line)
+                if not m:
+                    continue
+                kind, path = m.group(1), m.group(2).strip()
+                for what, pattern, ok, where in OPERATOR_HEAVY:
+                    if pattern.search(path) and not ok(layer, name):
+                        violations.append(f"{shown}:{lineno}: includes {what} header <{path}> "
+                                          f"in operator/{layer or '.'} ({what} {where})")
+                target = project_target(op_root, dirpath, kind, path, set())
+                if target is not None:
+                    t = operator_layer_of(target)
+                    if t not in may:
+                        violations.append(f"{shown}:{lineno}: includes \"{path}\" of operator/"
+                                          f"{t or '.'} from operator/{layer or '.'}")
+                    continue
+                norm = os.path.normpath(path).replace(os.sep, "/")
+                top = norm.split("/")[0]
+                if os.path.isfile(os.path.join(op_root, norm)):
+                    t = operator_layer_of(norm)
+                    if t not in may:
+                        violations.append(f"{shown}:{lineno}: includes \"{path}\" of operator/"
+                                          f"{t or '.'} from operator/{layer or '.'}")
+                    continue
+                if top in node_tops:
+                    node_layer = layer_of(norm)
+                    if node_layer not in node_allowed:
+                        violations.append(f"{shown}:{lineno}: includes \"{path}\" of node layer "
+                                          f"{node_layer or top} (the operator may use only "
+                                          f"{', '.join(sorted(node_allowed))} of node/src)")
+    return violations
+
+
 def main(argv):
+    if len(argv) >= 2 and argv[1] == "--operator":
+        if len(argv) != 4 or not all(os.path.isdir(d) for d in argv[2:]):
+            print("usage: check_layering.py --operator OPERATOR_SRC NODE_SRC (directories)",
+                  file=sys.stderr)
+            return 2
+        violations = check_operator(os.path.abspath(argv[2]), os.path.abspath(argv[3]),
+                                    os.path.normpath(argv[2]))
+        for v in violations:
+            print(v)
+        if violations:
+            print(f"check_layering: {len(violations)} violation(s)", file=sys.stderr)
+            return 1
+        return 0
     if len(argv) > 2:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2

@@ -154,5 +154,74 @@ class LayeringCheckTest(unittest.TestCase):
         self.assertEqual(code, 2)
 
 
+# A small operator tree that follows its rules.
+OPERATOR_CLEAN = {
+    "k8s/client.h": '#pragma once\n#include <nlohmann/json.hpp>\n#include "k8s/api_error.h"\n'
+                    '#include "util/result.h"\n',
+    "k8s/api_error.h": "#pragma once\n",
+    "k8s/rest_transport.cc": '#include "k8s/client.h"\n#include <boost/asio/ssl.hpp>\n'
+                             '#include <cpprest/http_client.h>\n',
+    "version.h": "#pragma once\n",
+    "main.cc": '#include "k8s/client.h"\n#include "version.h"\n#include "layout/layout.h"\n',
+}
+
+
+class OperatorLayeringTest(unittest.TestCase):
+    def run_on(self, extra=None):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        trees = {"node": dict(CLEAN), "operator": dict(OPERATOR_CLEAN)}
+        trees["operator"].update(extra or {})
+        for top, files in trees.items():
+            for path, text in files.items():
+                full = os.path.join(tmp.name, top, path)
+                os.makedirs(os.path.dirname(full), exist_ok=True)
+                with open(full, "w") as f:
+                    f.write(text)
+        proc = subprocess.run([sys.executable, CHECKER, "--operator",
+                               os.path.join(tmp.name, "operator"), os.path.join(tmp.name, "node")],
+                              capture_output=True, text=True)
+        return proc.returncode, proc.stdout.splitlines()
+
+    def assert_one_violation(self, extra, file_line, *words):
+        code, lines = self.run_on(extra)
+        self.assertEqual(code, 1, lines)
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn(file_line + ":", lines[0])
+        for w in words:
+            self.assertIn(w, lines[0])
+
+    def test_clean_operator_passes(self):
+        self.assertEqual(self.run_on(), (0, []))
+
+    def test_operator_may_not_use_node_layers_above_layout(self):
+        for layer, header in [("rpc", "rpc/network.h"), ("model", "model/store.h"),
+                              ("api/s3", "api/s3/s3_api.h"), ("db", "db/db.h")]:
+            self.assert_one_violation({"k8s/x.cc": f'#include "{header}"\n'}, "k8s/x.cc:1",
+                                      f"node layer {layer}")
+
+    def test_cpprest_and_asio_only_in_k8s_sources(self):
+        self.assert_one_violation({"k8s/client.h": "#include <cpprest/http_client.h>\n"},
+                                  "k8s/client.h:1", "cpprestsdk", "never in a header")
+        self.assert_one_violation({"main.cc": "#include <pplx/pplxtasks.h>\n"},
+                                  "main.cc:1", "cpprestsdk")
+        self.assert_one_violation({"main.cc": "#include <boost/asio.hpp>\n"}, "main.cc:1", "Asio")
+        self.assert_one_violation({"k8s/x.cc": "#include <rocksdb/db.h>\n"}, "k8s/x.cc:1",
+                                  "RocksDB", "never in the operator")
+
+    def test_k8s_may_not_include_the_binary(self):
+        self.assert_one_violation({"k8s/x.cc": '#include "version.h"\n'}, "k8s/x.cc:1",
+                                  "of operator/. from operator/k8s")
+
+    def test_unknown_operator_directory(self):
+        self.assert_one_violation({"misc/x.h": "#pragma once\n"}, "misc/x.h:1",
+                                  "outside every operator directory")
+
+    def test_usage_error(self):
+        proc = subprocess.run([sys.executable, CHECKER, "--operator", "/no/such/dir"],
+                              capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 2)
+
+
 if __name__ == "__main__":
     unittest.main()
