@@ -28,7 +28,7 @@ CRD_DIR = os.path.join(ROOT, "crds")
 GROUP = "objectstore.garage-cpp.dev"
 VERSION = "v1alpha1"
 TYPES = {"object", "array", "string", "integer", "number", "boolean"}
-CEL_FUNCTIONS = {"has", "size", "all", "exists", "matches"}
+CEL_FUNCTIONS = {"has", "size", "all", "exists", "exists_one", "matches"}
 
 
 def load(path):
@@ -212,7 +212,7 @@ def cel_identifiers(rule):
     """Function and macro names called in a CEL rule, and the free identifiers."""
     code = re.sub(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"", "''", rule)
     calls = set(re.findall(r"([A-Za-z_]\w*)\s*\(", code))
-    macro_vars = set(re.findall(r"\.(?:all|exists)\(\s*([A-Za-z_]\w*)\s*,", code))
+    macro_vars = set(re.findall(r"\.(?:all|exists|exists_one)\(\s*([A-Za-z_]\w*)\s*,", code))
     free = set(re.findall(r"(?<![.\w])([A-Za-z_]\w*)\b(?!\s*\()", code))
     return calls, free - macro_vars - {"true", "false", "null", "in"}
 
@@ -391,7 +391,7 @@ def cluster_update(change):
      "rpcSecretRef is immutable"),
     (lambda o: o["spec"].update(zoneRedundancy=4), "zoneRedundancy cannot exceed"),
     (lambda o: o["spec"]["webApi"].pop("rootDomain"), "rootDomain is required"),
-    (lambda o: o["spec"]["zones"].append(dict(o["spec"]["zones"][0], nodes=7)), "unique"),
+    (lambda o: o["spec"]["zones"].append(dict(o["spec"]["zones"][0])), "unique"),
     (lambda o: o["metadata"].update(name="x" * 31), "at most 30 characters"),
 ])
 def test_cluster_rules_refuse_bad_updates(change, message):
@@ -425,6 +425,9 @@ def test_bucket_and_key_rules():
     moved = copy.deepcopy(key)
     moved["spec"]["secretName"] = "other"
     assert any("secretName is immutable" in b for b in broken_rules(cel, key_schema, moved, key))
+    twice = copy.deepcopy(key)
+    twice["spec"]["permissions"].append(dict(twice["spec"]["permissions"][0], owner=True))
+    assert any("a bucket appears once" in b for b in broken_rules(cel, key_schema, twice))
     dropped = copy.deepcopy(key)
     del dropped["spec"]["secretName"]
     assert any("secretName is immutable" in b for b in broken_rules(cel, key_schema, dropped, key))
