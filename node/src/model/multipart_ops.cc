@@ -83,6 +83,7 @@ result<std::string> complete_multipart(store& s, std::string_view bucket_id, std
   final_version.id = new_version_id();
   final_version.bucket_id = std::string(bucket_id);
   final_version.key = std::string(key);
+  final_version.updated_msec = now_msec();
   for (const auto& part : chosen) {
     auto info = up.blocks.parts.find(part);
     if (info == up.blocks.parts.end()) {

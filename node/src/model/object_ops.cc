@@ -123,9 +123,9 @@ result<std::string> begin_upload(store& s, std::string_view bucket_id, std::stri
 }
 
 result<std::string> begin_upload(store& s, std::string_view bucket_id, std::string_view key,
-                                 bool multipart, object_meta initial) {
+                                 bool multipart, object_meta initial, std::string version_id) {
   object_version v;
-  v.id = new_version_id();
+  v.id = version_id.empty() ? new_version_id() : std::move(version_id);
   v.state = version_state::uploading;
   v.multipart = multipart;
   v.meta = std::move(initial);
@@ -137,6 +137,7 @@ result<std::string> begin_upload(store& s, std::string_view bucket_id, std::stri
   ver.id = id;
   ver.bucket_id = std::string(bucket_id);
   ver.key = std::string(key);
+  ver.updated_msec = now_msec();
   GARAGE_TRY(s.versions().insert(*tx, ver));
   GARAGE_TRY(s.objects().insert(*tx, single(bucket_id, key, std::move(v))));
   GARAGE_TRY(tx->commit());

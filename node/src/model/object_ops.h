@@ -58,8 +58,13 @@ result<std::string> put_inline(store& s, std::string_view bucket_id, std::string
 result<std::string> begin_upload(store& s, std::string_view bucket_id, std::string_view key,
                                  bool multipart, header_list headers = {});
 // The same, keeping a whole initial meta (headers, tags, checksum algorithm).
+// `version_id` (from new_version_id()) lets a caller in a cluster reference
+// blocks from the new version while this call is still on its way: blocks
+// and the upload's object entry then cost one round trip, not two. A version
+// whose object entry never arrives (a crash in between) is swept by
+// store::maintenance once idle for upload_timeout_secs.
 result<std::string> begin_upload(store& s, std::string_view bucket_id, std::string_view key,
-                                 bool multipart, object_meta initial);
+                                 bool multipart, object_meta initial, std::string version_id = {});
 result<void> add_block(store& s, std::string_view version_id, std::string_view bucket_id,
                        std::string_view key, block_location loc, version_block block);
 // conflict when the upload was aborted meanwhile (by upload_timeout_secs).

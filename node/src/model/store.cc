@@ -280,6 +280,48 @@ result<std::string> store::maintenance(uint64_t now) {
     if (page.size() < 500) break;
     cursor = last;
   }
+  // Versions whose object entry never arrived (cluster only: a PUT writes
+  // its blocks' version side by side with the upload's object entry, and a
+  // crash in between leaves a version that holds references nothing would
+  // release). Such a version is idle for upload_timeout_secs and its object
+  // does not list it: every other way out of an object entry (a newer
+  // version, a delete, an abort) deletes the version. The object is asked of
+  // a quorum before anything is deleted.
+  size_t orphans = 0;
+  if (cluster_) {
+    std::string vcursor;
+    while (true) {
+      std::string last;
+      GARAGE_ASSIGN_OR_RETURN(auto page, versions_->scan_all(vcursor, 500, &last));
+      for (const auto& ver : page) {
+        if (ver.deleted || (ver.blocks.empty() && ver.parts.empty())) continue;
+        if (ver.updated_msec == 0 || ver.updated_msec + timeout_msec > now) continue;
+        auto listed = [&](const std::optional<object>& o) {
+          return o && o->find(ver.id) != nullptr;
+        };
+        GARAGE_ASSIGN_OR_RETURN(auto local, m_objects_->get_local(ver.bucket_id, ver.key));
+        if (listed(local)) continue;
+        auto remote = m_objects_->get(ver.bucket_id, ver.key);
+        if (!remote) {
+          LOG_WARN("maintenance: version {}: object not readable: {}", ver.id,
+                   remote.error().to_string());
+          continue;
+        }
+        if (listed(*remote)) continue;
+        version tomb;
+        tomb.id = ver.id;
+        tomb.deleted = true;
+        tomb.bucket_id = ver.bucket_id;
+        tomb.key = ver.key;
+        auto tx = begin();
+        GARAGE_TRY(m_versions_->insert(*tx, tomb));
+        GARAGE_TRY(tx->commit());
+        ++orphans;
+      }
+      if (page.size() < 500) break;
+      vcursor = last;
+    }
+  }
   uint64_t delay = cfg_.block_gc_delay_secs * 1000;
   size_t tombstones = 0;
   // In a cluster, tombstones go only once every replica has them (the
@@ -295,8 +337,10 @@ result<std::string> store::maintenance(uint64_t now) {
     keep = [this, now](const hash256& id) { return block_net_->keep_for_owners(id, now); };
   }
   GARAGE_ASSIGN_OR_RETURN(auto blocks, blocks_->collect_garbage(now, keep));
-  return fmt::format("aborted {} stale uploads, dropped {} tombstones, deleted {} blocks", aborted,
-                     tombstones, blocks);
+  return fmt::format(
+      "aborted {} stale uploads, deleted {} orphan versions, dropped {} tombstones, deleted {} "
+      "blocks",
+      aborted, orphans, tombstones, blocks);
 }
 
 }  // namespace garage::model

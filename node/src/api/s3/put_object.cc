@@ -13,6 +13,7 @@
 #include "api/s3/object_tagging.h"
 #include "api/s3/request_context.h"
 #include "api/s3/sse_c.h"
+#include "model/ids.h"
 #include "model/object_ops.h"
 #include "util/encoding.h"
 #include "util/log.h"
@@ -176,10 +177,38 @@ s3_task<void> handle_put_object(request_context& ctx) {
     co_return co_await respond_put(ctx, meta.etag, meta.checksum);
   }
 
-  auto version_id = co_await blocking(
-      ctx, [&] { return model::begin_upload(ctx.store, ctx.bucket_id, ctx.req.key, false); });
-  if (!version_id) co_return from_error(version_id.error(), ctx.resource());
-  auto stored = co_await store_blocks(ctx, body, *version_id, std::move(first), 0, 0);
+  result<std::string> version_id = std::string();
+  s3_result<void> stored;
+  if (!ctx.store.clustered()) {
+    version_id = co_await blocking(
+        ctx, [&] { return model::begin_upload(ctx.store, ctx.bucket_id, ctx.req.key, false); });
+    if (!version_id) co_return from_error(version_id.error(), ctx.resource());
+    stored = co_await store_blocks(ctx, body, *version_id, std::move(first), 0, 0);
+  } else {
+    // In a cluster the upload's object entry and the first blocks are quorum
+    // writes to other zones: side by side they cost one round trip. The
+    // version id is chosen here so that blocks can reference it before the
+    // object entry lands; if that entry never lands (its quorum failed, or
+    // this node crashed), the version is aborted below, or swept by
+    // maintenance once idle.
+    *version_id = model::new_version_id();
+    auto begun = http::background<result<std::string>>::start(
+        ctx.rt,
+        [store = &ctx.store, bucket_id = ctx.bucket_id, key = ctx.req.key, id = *version_id] {
+          return model::begin_upload(*store, bucket_id, key, false, model::object_meta{}, id);
+        });
+    stored = co_await store_blocks(ctx, body, *version_id, std::move(first), 0, 0);
+    co_await begun.wait();
+    auto began = begun.take();
+    if (!began) {
+      auto aborted = co_await blocking(ctx, [&] {
+        return model::abort_upload(ctx.store, ctx.bucket_id, ctx.req.key, *version_id);
+      });
+      if (!aborted)
+        LOG_WARN("s3: aborting upload {}: {}", *version_id, aborted.error().to_string());
+      co_return from_error(began.error(), ctx.resource());
+    }
+  }
   s3_result<void> checked = stored ? body.finish() : std::move(stored);
   // A body of unknown size is checked once its size is known.
   if (checked && !body.declared_size()) checked = co_await check_quotas(ctx, body.bytes_read());
