@@ -48,7 +48,7 @@ class cluster_store_test : public ::testing::Test {
       cfg.upload_timeout_secs = 100;
       cfg.block_gc_delay_secs = 10;
       cluster_options co;
-      co.net = &net_.add(nid(i));
+      co.net = &net_->add(nid(i));
       co.layout = [this] {
         std::lock_guard lk(mu_);
         return history_;
@@ -59,6 +59,10 @@ class cluster_store_test : public ::testing::Test {
     }
   }
   void TearDown() override {
+    // The network first (it runs what is still in flight, then stops): a
+    // store must not be destroyed while a late reply or request is on its
+    // way to it. Nothing in a store touches the transport when destroyed.
+    net_.reset();
     stores_.clear();
     std::filesystem::remove_all(base_);
   }
@@ -76,7 +80,7 @@ class cluster_store_test : public ::testing::Test {
     return v ? *v : std::nullopt;
   }
 
-  rpc::local_net net_;
+  std::unique_ptr<rpc::local_net> net_ = std::make_unique<rpc::local_net>();
   std::mutex mu_;
   std::shared_ptr<const layout::layout_history> history_;
   std::filesystem::path base_;
@@ -158,8 +162,8 @@ TEST_F(cluster_store_test, AVersionIsKeptWhenItsObjectCannotBeRead) {
   ASSERT_TRUE(add_block(at(0), orphan, bucket->id, "k", {0, 0, 0}, {block, 4000}));
   drain();
   // Node 0 alone: no quorum can say the object does not list the version.
-  net_.set_up(nid(1), false);
-  net_.set_up(nid(2), false);
+  net_->set_up(nid(1), false);
+  net_->set_up(nid(2), false);
   auto r = at(0).maintenance(now_msec() + 200'000);
   ASSERT_TRUE(r.has_value()) << r.error().to_string();
   EXPECT_NE(r->find("deleted 0 orphan versions"), std::string::npos) << *r;
