@@ -287,8 +287,11 @@ result<std::string> store::maintenance(uint64_t now) {
   // does not list it: every other way out of an object entry (a newer
   // version, a delete, an abort) deletes the version. The object is asked of
   // a quorum before anything is deleted.
+  // It reads every local version, so it runs once per upload_timeout_secs,
+  // not at every pass: an orphan waits that long anyway.
   size_t orphans = 0;
-  if (cluster_) {
+  if (cluster_ && (last_orphan_sweep_msec_ == 0 || now >= last_orphan_sweep_msec_ + timeout_msec)) {
+    last_orphan_sweep_msec_ = now;
     std::string vcursor;
     while (true) {
       std::string last;

@@ -131,6 +131,7 @@ class store {
   std::unique_ptr<object_table> objects_;
   std::unique_ptr<cluster_parts> cluster_;
   std::unique_ptr<block::block_net> block_net_;
+  uint64_t last_orphan_sweep_msec_ = 0;  // maintenance(): the orphan-version sweep
   std::unique_ptr<mtable_of<bucket_table>> m_buckets_;
   std::unique_ptr<mtable_of<alias_table>> m_aliases_;
   std::unique_ptr<mtable_of<key_table>> m_keys_;
