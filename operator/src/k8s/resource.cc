@@ -10,6 +10,7 @@ resource_kind service() { return {"", "v1", "services"}; }
 resource_kind pod() { return {"", "v1", "pods"}; }
 resource_kind event() { return {"events.k8s.io", "v1", "events"}; }
 resource_kind stateful_set() { return {"apps", "v1", "statefulsets"}; }
+resource_kind persistent_volume_claim() { return {"", "v1", "persistentvolumeclaims"}; }
 resource_kind pod_disruption_budget() { return {"policy", "v1", "poddisruptionbudgets"}; }
 resource_kind lease() { return {"coordination.k8s.io", "v1", "leases"}; }
 resource_kind garage_cluster() {

@@ -33,6 +33,7 @@ resource_kind service();
 resource_kind pod();
 resource_kind event();
 resource_kind stateful_set();
+resource_kind persistent_volume_claim();
 resource_kind pod_disruption_budget();
 resource_kind lease();
 resource_kind garage_cluster();
