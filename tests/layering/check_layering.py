@@ -15,7 +15,7 @@ Exit status: 0 if clean, 1 if any violation, 2 on a usage error.
        check_layering.py --operator OPERATOR_SRC NODE_SRC
 checks the operator instead (OPERATOR_LAYERS): its directories include only
 the operator directories below them and, of the node, only the layers in
-NODE_LAYERS_FOR_OPERATOR; cpprestsdk and Asio only in its k8s/*.cc files
+NODE_LAYERS_FOR_OPERATOR; cpprestsdk only in its k8s/*.cc and garage/*.cc files, Asio only in k8s/*.cc
 (OPERATOR_HEAVY); no RocksDB or Beast at all.
 """
 
@@ -177,6 +177,8 @@ def check(root, shown_root=None):
 # include ("" is the top directory: main.cc, the composition root).
 OPERATOR_LAYERS = {
     "k8s": [],
+    "runtime": ["k8s"],
+    "garage": [],  # the nodes' admin API client and layout planning
     "": ["*"],
 }
 # The node layers (and what is below them) the operator may include.
@@ -184,8 +186,8 @@ NODE_LAYERS_FOR_OPERATOR = ["util", "layout"]
 
 OPERATOR_HEAVY = [
     ("cpprestsdk", re.compile(r"^(cpprest|pplx)/"),
-     lambda layer, name: layer == "k8s" and _is_cc(name),
-     "only in operator/src/k8s/*.cc, never in a header"),
+     lambda layer, name: layer in ("k8s", "garage") and _is_cc(name),
+     "only in operator/src/k8s/*.cc and garage/*.cc, never in a header"),
     ("Asio", re.compile(r"^(boost/asio(/|\.hpp$)|asio/|asio\.hpp$)"),
      lambda layer, name: layer == "k8s" and _is_cc(name),
      "only in operator/src/k8s/*.cc, next to cpprestsdk"),
