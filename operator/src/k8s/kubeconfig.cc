@@ -33,6 +33,7 @@ struct entry {
   YAML::Node body;
   std::string file;
   std::string dir;
+  bool no_dir = false;  // parsed from text: relative paths mean nothing
 };
 
 struct merged {
@@ -47,7 +48,8 @@ std::string scalar(const YAML::Node& map, const char* key) {
 }
 
 result<void> merge_list(const YAML::Node& root, const char* list_key, const char* body_key,
-                        const std::string& file, std::map<std::string, entry>& out) {
+                        const std::string& file, std::map<std::string, entry>& out,
+                        bool no_dir = false) {
   auto list = root[list_key];
   if (!list || list.IsNull()) return ok();
   if (!list.IsSequence())
@@ -60,17 +62,18 @@ result<void> merge_list(const YAML::Node& root, const char* list_key, const char
     if (body && !body.IsNull() && !body.IsMap())
       return error(errc::invalid_argument,
                    file + ": " + list_key + " entry '" + name + "': " + body_key + " is not a map");
-    auto dir = fs::path(file).parent_path().string();
-    out.emplace(name,
-                entry{body ? body : YAML::Node(YAML::NodeType::Map), file, dir});  // first wins
+    auto dir = no_dir ? std::string() : fs::path(file).parent_path().string();
+    out.emplace(name, entry{body ? body : YAML::Node(YAML::NodeType::Map), file, dir,
+                            no_dir});  // first wins
   }
   return ok();
 }
 
-result<void> merge_file(const std::string& file, merged& m) {
+// `file` names the source in messages; `no_dir`: the text came from no file
+// (a Secret), so relative paths in it are refused.
+result<void> merge_text(const std::string& text, const std::string& file, merged& m, bool no_dir) {
   YAML::Node root;
   try {
-    GARAGE_ASSIGN_OR_RETURN(auto text, read_file(file, "kubeconfig"));
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     return error(errc::invalid_argument, file + ": not YAML: " + e.what());
@@ -79,18 +82,36 @@ result<void> merge_file(const std::string& file, merged& m) {
   if (!root.IsMap()) return error(errc::invalid_argument, file + ": not a kubeconfig (not a map)");
   try {
     if (m.current_context.empty()) m.current_context = scalar(root, "current-context");
-    GARAGE_TRY(merge_list(root, "contexts", "context", file, m.contexts));
-    GARAGE_TRY(merge_list(root, "clusters", "cluster", file, m.clusters));
-    GARAGE_TRY(merge_list(root, "users", "user", file, m.users));
+    GARAGE_TRY(merge_list(root, "contexts", "context", file, m.contexts, no_dir));
+    GARAGE_TRY(merge_list(root, "clusters", "cluster", file, m.clusters, no_dir));
+    GARAGE_TRY(merge_list(root, "users", "user", file, m.users, no_dir));
   } catch (const YAML::Exception& e) {
     return error(errc::invalid_argument, file + ": " + e.what());
   }
   return ok();
 }
 
+result<void> merge_file(const std::string& file, merged& m) {
+  GARAGE_ASSIGN_OR_RETURN(auto text, read_file(file, "kubeconfig"));
+  return merge_text(text, file, m, false);
+}
+
 std::string resolve_path(const std::string& path, const std::string& dir) {
   if (path.empty() || fs::path(path).is_absolute() || dir.empty()) return path;
   return (fs::path(dir) / path).string();
+}
+
+// A file path of an entry, resolved against its file's directory; refused
+// when relative in a kubeconfig that came from no file.
+result<std::string> entry_path(const entry& e, const std::string& path, const std::string& key,
+                               const std::string& where) {
+  if (e.no_dir && !path.empty() && !fs::path(path).is_absolute())
+    return error(errc::invalid_argument,
+                 where + ": " + key + " '" + path +
+                     "' is a relative path, which means nothing in a kubeconfig that is not a "
+                     "file; embed it (" +
+                     key + "-data, token) or give an absolute path");
+  return resolve_path(path, e.dir);
 }
 
 // PEM from `<key>-data` (base64) or from the file `<key>`.
@@ -103,7 +124,8 @@ result<std::string> pem_field(const entry& e, const std::string& key, const std:
   }
   auto path = scalar(e.body, key.c_str());
   if (path.empty()) return std::string();
-  auto r = read_file(resolve_path(path, e.dir), key);
+  GARAGE_ASSIGN_OR_RETURN(auto resolved, entry_path(e, path, key, where));
+  auto r = read_file(resolved, key);
   if (!r) return error(r.error().code, where + ": " + r.error().message);
   return r;
 }
@@ -142,7 +164,7 @@ result<void> fill_user(const entry& e, const std::string& name, cluster_config& 
   auto token_file = scalar(e.body, "tokenFile");
   if (token_file.empty()) token_file = scalar(e.body, "token-file");
   if (!token_file.empty()) {
-    c.token_file = resolve_path(token_file, e.dir);
+    GARAGE_ASSIGN_OR_RETURN(c.token_file, entry_path(e, token_file, "tokenFile", where));
     if (auto r = read_file(c.token_file, "token file"); !r)
       return error(r.error().code, where + ": " + r.error().message);
   }
@@ -170,14 +192,12 @@ std::vector<std::string> split_kubeconfig_env(const std::string& value) {
   return out;
 }
 
-result<cluster_config> load_kubeconfig(const std::vector<std::string>& paths,
-                                       const std::string& context) {
-  if (paths.empty()) return error(errc::invalid_argument, "no kubeconfig file given");
-  merged m;
-  for (const auto& p : paths) GARAGE_TRY(merge_file(p, m));
-  std::string files;
-  for (const auto& p : paths) files += (files.empty() ? "" : ":") + p;
+namespace {
 
+// The cluster_config of `context` (or the current one) in merged kubeconfig
+// `m`; `files` names its source in messages.
+result<cluster_config> resolve(const merged& m, const std::string& files,
+                               const std::string& context) {
   cluster_config c;
   c.source = files;
   c.context = context.empty() ? m.current_context : context;
@@ -211,6 +231,25 @@ result<cluster_config> load_kubeconfig(const std::vector<std::string>& paths,
     return error(errc::invalid_argument, files + ": " + e.what());
   }
   return c;
+}
+
+}  // namespace
+
+result<cluster_config> load_kubeconfig(const std::vector<std::string>& paths,
+                                       const std::string& context) {
+  if (paths.empty()) return error(errc::invalid_argument, "no kubeconfig file given");
+  merged m;
+  for (const auto& p : paths) GARAGE_TRY(merge_file(p, m));
+  std::string files;
+  for (const auto& p : paths) files += (files.empty() ? "" : ":") + p;
+  return resolve(m, files, context);
+}
+
+result<cluster_config> parse_kubeconfig(const std::string& yaml_text, const std::string& context,
+                                        const std::string& source_name) {
+  merged m;
+  GARAGE_TRY(merge_text(yaml_text, source_name, m, true));
+  return resolve(m, source_name, context);
 }
 
 std::optional<std::string> process_env(const std::string& name) {

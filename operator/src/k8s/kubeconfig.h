@@ -39,6 +39,13 @@ struct cluster_config {
 result<cluster_config> load_kubeconfig(const std::vector<std::string>& paths,
                                        const std::string& context = {});
 
+// A kubeconfig given as text (e.g. a Secret's key), resolved like
+// load_kubeconfig; `source_name` ("secret ns/name key kubeconfig") names it in
+// messages. File paths in it must be absolute: a relative one is an
+// invalid_argument error (there is no directory to resolve it against).
+result<cluster_config> parse_kubeconfig(const std::string& yaml_text, const std::string& context,
+                                        const std::string& source_name);
+
 // The files named by a KUBECONFIG value ("a:b:c"; empty entries skipped).
 std::vector<std::string> split_kubeconfig_env(const std::string& value);
 
