@@ -17,6 +17,13 @@ constexpr size_t max_pending = 1000;
 constexpr auto aggregation_window = std::chrono::minutes(10);
 constexpr size_t max_remembered = 4096;
 
+// core/v1 Events (involvedObject, count, first/lastTimestamp), not
+// kinds::event(), which is events.k8s.io/v1 with other field names.
+const k8s::resource_kind& core_events() {
+  static const k8s::resource_kind k{"", "v1", "events"};
+  return k;
+}
+
 // A Time: "2026-11-25T07:00:00Z".
 std::string rfc3339(std::chrono::system_clock::time_point t) {
   std::time_t secs = std::chrono::system_clock::to_time_t(t);
@@ -106,7 +113,7 @@ void event_recorder::write(const pending& p) {
       it != written_.end() && steady_now - it->second.last_seen < aggregation_window) {
     auto& w = it->second;
     json patch = {{"count", w.count + 1}, {"lastTimestamp", now}};
-    auto r = client_->patch(k8s::kinds::event(), w.ns, w.name, k8s::patch_type::merge, patch);
+    auto r = client_->patch(core_events(), w.ns, w.name, k8s::patch_type::merge, patch);
     if (r) {
       ++w.count;
       w.last_seen = steady_now;
@@ -148,7 +155,7 @@ void event_recorder::write(const pending& p) {
                 {"count", 1},
                 {"reportingComponent", component_}};
   if (!host_.empty()) event["reportingInstance"] = host_;
-  auto r = client_->create(k8s::kinds::event(), event_ns, event);
+  auto r = client_->create(core_events(), event_ns, event);
   if (!r) {
     LOG_WARN("events: cannot write Event {}/{} ({} {}): {}", event_ns, event_name, p.type, p.reason,
              r.error().to_string());
