@@ -83,7 +83,10 @@ void event_recorder::loop(std::stop_token stop) {
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, stop, [&] { return !queue_.empty(); });
-    if (queue_.empty()) return;  // stopped
+    if (stop.stop_requested()) {  // the destructor flushed what it could wait for
+      if (!queue_.empty()) LOG_WARN("events: {} Events not written at shutdown", queue_.size());
+      return;
+    }
     auto p = std::move(queue_.front());
     queue_.pop_front();
     writing_ = true;

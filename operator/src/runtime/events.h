@@ -34,7 +34,8 @@ class event_recorder {
  public:
   event_recorder(std::shared_ptr<k8s::client> c, std::string component = "garage-operator",
                  std::string host = {});
-  // Writes what is queued (for up to 5 s), then stops.
+  // Writes what is queued (for up to 5 s), then stops; what is still waiting
+  // then is dropped (logged).
   ~event_recorder();
   event_recorder(const event_recorder&) = delete;
   event_recorder& operator=(const event_recorder&) = delete;

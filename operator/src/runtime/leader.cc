@@ -154,7 +154,13 @@ void leader_elector::run(std::stop_token stop, std::function<void(std::stop_toke
   std::condition_variable_any cv;
   auto last_renew = clock::now();
   std::stop_source lead_stop;
-  std::jthread lead_thread([&] { lead(lead_stop.get_token()); });
+  std::jthread lead_thread([&] {
+    try {
+      lead(lead_stop.get_token());
+    } catch (const std::exception& e) {
+      LOG_ERROR("leader election: the leader's work threw: {}", e.what());
+    }
+  });
   std::jthread renewer([&](std::stop_token renew_stop) {
     while (sleep_for(renew_stop, retry_period_)) {
       if (!try_acquire_or_renew()) continue;
