@@ -1,11 +1,12 @@
-// garage-operator: the composition root. For now it checks that it can reach
-// and authenticate to a Kubernetes API; the controllers come next (issue 6).
+// garage-operator: flags, then either --check (reach and authenticate to a
+// Kubernetes API) or the operator itself (controllers/manager.h).
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "controllers/manager.h"
 #include "k8s/client.h"
 #include "k8s/kubeconfig.h"
 #include "k8s/rest_transport.h"
@@ -16,10 +17,20 @@ namespace {
 using namespace garage;
 
 constexpr const char* usage =
-    "usage: garage-operator [--kubeconfig FILE] [--context NAME] --check\n"
+    "usage: garage-operator [--kubeconfig FILE] [--context NAME] [--namespace NS]\n"
+    "                       [--leader-elect] [--leader-election-namespace NS] [--id NAME]\n"
+    "                       [--health-addr ADDR] [--metrics-addr ADDR]\n"
+    "       garage-operator [--kubeconfig FILE] [--context NAME] --check\n"
     "       garage-operator --version | --help\n"
     "\n"
     "  --check            connect to the Kubernetes API, print its version, exit\n"
+    "  --namespace NS     watch only this namespace (default: every namespace)\n"
+    "  --leader-elect     act only while holding the Lease garage-operator (for replicas > 1)\n"
+    "  --leader-election-namespace NS  where the Lease is (default: the configuration's "
+    "namespace)\n"
+    "  --id NAME          this replica's identity in the Lease (default: hostname_pid)\n"
+    "  --health-addr ADDR /healthz, /readyz and /metrics (default :8081; port 0 picks one)\n"
+    "  --metrics-addr ADDR  also serve them there (default: only --health-addr)\n"
     "  --kubeconfig FILE  kubeconfig to use (default: $KUBECONFIG, in-cluster, ~/.kube/config)\n"
     "  --context NAME     context of the kubeconfig (default: its current-context)\n"
     "  --version          print the version and exit\n";
@@ -27,6 +38,8 @@ constexpr const char* usage =
 struct args {
   std::string kubeconfig;
   std::string context;
+  std::string ns, leader_ns, id, health_addr = ":8081", metrics_addr;
+  bool leader_elect = false;
   bool check = false;
   bool version = false;
   bool help = false;
@@ -72,6 +85,18 @@ bool parse(int argc, char** argv, args& a) {
       ok = take(a.kubeconfig);
     else if (arg == "--context")
       ok = take(a.context);
+    else if (arg == "--namespace")
+      ok = take(a.ns);
+    else if (arg == "--leader-election-namespace")
+      ok = take(a.leader_ns);
+    else if (arg == "--id")
+      ok = take(a.id);
+    else if (arg == "--health-addr")
+      ok = take(a.health_addr);
+    else if (arg == "--metrics-addr")
+      ok = take(a.metrics_addr);
+    else if (arg == "--leader-elect")
+      ok = flag(a.leader_elect);
     else if (arg == "--check")
       ok = flag(a.check);
     else if (arg == "--version")
@@ -145,7 +170,18 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (a.check) return check(a);
-  std::cerr << "garage-operator: the controllers are not built yet; only --check and --version "
-               "work (see docs/operator.md)\n";
-  return 2;
+  auto config = k8s::load_default(a.kubeconfig, a.context);
+  if (!config) {
+    std::cerr << "garage-operator: " << config.error().message << "\n";
+    return 1;
+  }
+  op::run_options o;
+  o.kube = *config;
+  o.watch_namespace = a.ns;
+  o.leader_elect = a.leader_elect;
+  o.leader_namespace = a.leader_ns;
+  o.identity = a.id;
+  o.health_addr = a.health_addr;
+  o.metrics_addr = a.metrics_addr;
+  return op::run_operator(o);
 }
