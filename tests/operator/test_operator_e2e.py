@@ -305,8 +305,10 @@ def test_scale_a_zone_up_and_down(world):
          and w.condition(w.gcl(), 'Ready').get('status') == 'True', timeout=300)
     assert w.gcl()['status']['layoutVersion'] > v_up
     assert 'ScalingDown' in w.reasons()
-    pvcs = w.a.kubectl('get', 'pvc', '-o', 'name').stdout
-    assert 'demo-za-1' not in pvcs, pvcs
+    wait('the volumes of the node that left deleted',
+         lambda: 'demo-za-1' not in w.a.kubectl('get', 'pvc', '-o', 'name').stdout, timeout=60)
+    assert 'demo-za-0' in w.a.kubectl('get', 'pvc', '-o', 'name').stdout
+    assert 'VolumeDeleted' in w.reasons()
 
 
 def test_image_upgrade_rolls_one_node_at_a_time(world):

@@ -571,24 +571,35 @@ result<reconcile_result> cluster_reconciler::reconcile(const std::string& ns,
     GARAGE_TRY(apply(*zs.kube, k8s::kinds::config_map(), own(cm, zs)));
     json sts = cluster::stateful_set(spec, z, zs.target, cluster::config_hash(cm), partition);
     GARAGE_TRY(apply(*zs.kube, k8s::kinds::stateful_set(), own(sts, zs)));
-    // After a scale-down: the volumes of the nodes that left, once their pods are gone.
-    if (zs.target < zs.current) {
-      // not yet
-    } else if (z.nodes == zs.current || zs.target == z.nodes) {
+    // After a scale-down: the volumes (and per-node Service) of the nodes
+    // that left, once their pods are gone. Never while the StatefulSet still
+    // has them (data not moved yet).
+    if (zs.target == z.nodes) {
+      const std::string sts_name = spec.name + "-" + z.name;
       for (auto& [i, p] : zs.pods)
         if (i >= zs.target) progressing = true;  // still terminating
-      for (int i = zs.target; i < zs.current; ++i) {
-        if (zs.pods.count(i)) continue;
-        std::string sts_name = spec.name + "-" + z.name;
-        for (const char* v : {"meta", "data"}) {
-          auto r = zs.kube->remove(k8s::kinds::persistent_volume_claim(), z.ns,
-                                   std::string(v) + "-" + sts_name + "-" + std::to_string(i));
-          if (!r && !r.error().is_not_found())
-            problems.push_back("delete volume of " + sts_name + "-" + std::to_string(i) + ": " +
-                               r.error().message);
+      auto pvcs = zs.kube->list(k8s::kinds::persistent_volume_claim(), z.ns);
+      if (pvcs)
+        for (const auto& pvc : pvcs->items) {
+          std::string n = pvc["metadata"].value("name", "");
+          if (pvc["metadata"].contains("deletionTimestamp")) continue;
+          for (const std::string v : {"meta-", "data-"}) {
+            std::string prefix = v + sts_name + "-";
+            if (!n.starts_with(prefix)) continue;
+            std::string rest = n.substr(prefix.size());
+            if (rest.empty() || rest.find_first_not_of("0123456789") != std::string::npos) continue;
+            int i = std::stoi(rest);
+            if (i < zs.target || zs.pods.count(i)) continue;
+            auto r = zs.kube->remove(k8s::kinds::persistent_volume_claim(), z.ns, n);
+            if (!r && !r.error().is_not_found())
+              problems.push_back("delete volume " + n + ": " + r.error().message);
+            else
+              d_.events.normal(obj, "VolumeDeleted",
+                               "volume " + n + " of a node that left the cluster deleted");
+            if (spec.multi_site())
+              (void)zs.kube->remove(k8s::kinds::service(), z.ns, sts_name + "-" + rest);
+          }
         }
-        (void)zs.kube->remove(k8s::kinds::service(), z.ns, sts_name + "-" + std::to_string(i));
-      }
     }
   }
   for (const char* op : {"scale_up", "scale_down", "upgrade", "layout_change"})
