@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -71,6 +72,8 @@ struct zone_state {
   std::map<int, std::string> admin_url;   // ordinal → http://host:port
   std::map<int, std::string> node_id;     // ordinal → node id (from its admin API or the layout)
   bool services_ready = true;             // every per-node Service has its address
+  bool removed = false;                   // the zone is no longer in the spec
+  bool gone = false;                      // ... and its objects are deleted
 };
 
 // The node id each pod name has in the layout (roles carry the pod name as tag).
@@ -144,11 +147,35 @@ result<reconcile_result> cluster_reconciler::reconcile(const std::string& ns,
   const cluster_spec& spec = *spec_r;
 
   // Sites: one client per zone (shared per Secret).
+  // Zones removed from the spec (known from the status) are scaled to 0
+  // nodes like any scale-down, then their objects are deleted.
+  std::deque<zone_spec> removed;
+  for (const auto& oz : old_status.value("zones", json::array())) {
+    std::string zname = oz.value("name", "");
+    if (zname.empty() || spec.zone(zname)) continue;
+    zone_spec z;
+    z.name = zname;
+    std::string site = oz.value("site", "local");
+    z.site_secret = site == "local" ? "" : site;
+    z.site_secret_key = oz.value("siteKey", "kubeconfig");
+    z.ns = oz.value("namespace", ns);
+    z.nodes = 0;
+    z.meta_size = "1Gi";
+    z.data_size = "10Gi";
+    z.scheduling = json::object();
+    removed.push_back(std::move(z));
+  }
+  std::vector<const zone_spec*> all_zones;
+  for (const auto& z : spec.zones) all_zones.push_back(&z);
+  for (const auto& z : removed) all_zones.push_back(&z);
+
   std::vector<zone_state> zones;
   std::vector<std::string> site_errors;
-  for (const auto& z : spec.zones) {
+  for (const zone_spec* zp : all_zones) {
+    const zone_spec& z = *zp;
     zone_state zs;
     zs.spec = &z;
+    zs.removed = !spec.zone(z.name);
     zs.local_owner = z.site_secret.empty() && z.ns == ns;
     auto c = d_.site.get(ns, z.site_secret, z.site_secret_key);
     if (!c) {
@@ -248,7 +275,7 @@ result<reconcile_result> cluster_reconciler::reconcile(const std::string& ns,
     if (!zs.kube) continue;
     const auto& z = *zs.spec;
     std::string key = site_label(z) + "/" + z.ns;
-    if (done_ns.insert(key).second) {
+    if (!zs.removed && done_ns.insert(key).second) {
       int largest = 0;
       for (const auto& other : spec.zones)
         if (site_label(other) == site_label(z) && other.ns == z.ns)
@@ -259,7 +286,9 @@ result<reconcile_result> cluster_reconciler::reconcile(const std::string& ns,
       GARAGE_TRY(apply(*zs.kube, k8s::kinds::pod_disruption_budget(),
                        own(cluster::pod_disruption_budget(spec, z.ns, largest), zs)));
     }
-    GARAGE_TRY(apply(*zs.kube, k8s::kinds::service(), own(cluster::headless_service(spec, z), zs)));
+    if (!zs.removed)
+      GARAGE_TRY(
+          apply(*zs.kube, k8s::kinds::service(), own(cluster::headless_service(spec, z), zs)));
 
     // Pods of the zone.
     k8s::list_options lo;
@@ -566,11 +595,22 @@ result<reconcile_result> cluster_reconciler::reconcile(const std::string& ns,
     if (spec.multi_site() && spec.exposure_type == "LoadBalancer")
       for (auto& [i, a] : zs.public_rpc)
         addrs[spec.name + "-" + z.name + "-" + std::to_string(i)] = a;
-    int files = std::max(zs.target, zs.current);
-    json cm = cluster::config_map(spec, z, files, addrs);
-    GARAGE_TRY(apply(*zs.kube, k8s::kinds::config_map(), own(cm, zs)));
-    json sts = cluster::stateful_set(spec, z, zs.target, cluster::config_hash(cm), partition);
-    GARAGE_TRY(apply(*zs.kube, k8s::kinds::stateful_set(), own(sts, zs)));
+    if (zs.removed && zs.current == 0 && zs.pods.empty()) {
+      // A removed zone whose nodes are gone: its objects go too.
+      std::string sts_name = spec.name + "-" + z.name;
+      bool had = zs.sts.is_object();
+      (void)zs.kube->remove(k8s::kinds::stateful_set(), z.ns, sts_name);
+      (void)zs.kube->remove(k8s::kinds::config_map(), z.ns, sts_name + "-config");
+      (void)zs.kube->remove(k8s::kinds::service(), z.ns, sts_name);
+      if (had) d_.events.normal(obj, "ZoneRemoved", "zone " + z.name + " removed");
+      zs.gone = true;
+    } else {
+      int files = std::max(zs.target, zs.current);
+      json cm = cluster::config_map(spec, z, files, addrs);
+      GARAGE_TRY(apply(*zs.kube, k8s::kinds::config_map(), own(cm, zs)));
+      json sts = cluster::stateful_set(spec, z, zs.target, cluster::config_hash(cm), partition);
+      GARAGE_TRY(apply(*zs.kube, k8s::kinds::stateful_set(), own(sts, zs)));
+    }
     // After a scale-down: the volumes (and per-node Service) of the nodes
     // that left, once their pods are gone. Never while the StatefulSet still
     // has them (data not moved yet).
@@ -609,18 +649,22 @@ result<reconcile_result> cluster_reconciler::reconcile(const std::string& ns,
   int nodes_asked = spec.total_nodes(), nodes_ready = 0;
   json zstat = json::array();
   for (auto& zs : zones) {
+    if (zs.gone) continue;
     int ready = 0;
     for (auto& [i, p] : zs.pods)
       if (i < zs.spec->nodes && pod_ready(p)) ++ready;
     nodes_ready += ready;
     zstat.push_back({{"name", zs.spec->name},
                      {"site", site_label(*zs.spec)},
+                     {"siteKey", zs.spec->site_secret_key},
+                     {"namespace", zs.spec->ns},
                      {"nodes", zs.spec->nodes},
                      {"nodesReady", ready},
                      {"capacity", zs.spec->data_bytes * static_cast<uint64_t>(zs.spec->nodes)}});
   }
   int min_follow = -1;  // status.nodesPerZone: fewest running in zones following nodesPerZone
   for (auto& zs : zones) {
+    if (zs.removed) continue;
     int running = 0;
     for (auto& [i, p] : zs.pods)
       if (pod_ready(p)) ++running;
