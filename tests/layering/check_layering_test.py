@@ -209,6 +209,21 @@ class OperatorLayeringTest(unittest.TestCase):
         self.assert_one_violation({"k8s/x.cc": "#include <rocksdb/db.h>\n"}, "k8s/x.cc:1",
                                   "RocksDB", "never in the operator")
 
+    def test_garage_admin_client_may_use_cpprest_in_sources_only(self):
+        ok = {"garage/admin_client.h": '#pragma once\n#include "util/result.h"\n',
+              "garage/admin_client.cc": '#include "garage/admin_client.h"\n'
+                                        '#include <cpprest/http_client.h>\n'
+                                        '#include "layout/compute.h"\n'}
+        self.assertEqual(self.run_on(ok), (0, []))
+        self.assert_one_violation({"garage/x.h": "#include <cpprest/http_client.h>\n"},
+                                  "garage/x.h:1", "cpprestsdk", "never in a header")
+        self.assert_one_violation({"garage/x.cc": "#include <boost/asio.hpp>\n"},
+                                  "garage/x.cc:1", "Asio")
+        self.assert_one_violation({"garage/x.cc": '#include "k8s/client.h"\n'}, "garage/x.cc:1",
+                                  "of operator/k8s from operator/garage")
+        self.assert_one_violation({"garage/x.cc": '#include "rpc/network.h"\n'},
+                                  "garage/x.cc:1", "node layer rpc")
+
     def test_k8s_may_not_include_the_binary(self):
         self.assert_one_violation({"k8s/x.cc": '#include "version.h"\n'}, "k8s/x.cc:1",
                                   "of operator/. from operator/k8s")

@@ -120,9 +120,12 @@ admin_client::admin_client(endpoint where, std::chrono::milliseconds timeout)
 }
 
 admin_client::~admin_client() = default;
+admin_client::admin_client(admin_client&&) noexcept = default;
+admin_client& admin_client::operator=(admin_client&&) noexcept = default;
 
 result<json> admin_client::call(const std::string& method, const std::string& path_and_query,
                                 const std::optional<json>& body) {
+  if (!impl_) return error(errc::internal, "admin_client used after being moved from");
   if (!impl_->client)
     return error(errc::invalid_argument,
                  "bad admin API URL '" + where_.url + "': " + impl_->bad_url);
@@ -137,6 +140,9 @@ result<json> admin_client::call(const std::string& method, const std::string& pa
     auto resp = impl_->client->request(req).get();
     status = resp.status_code();
     text = resp.extract_utf8string(/*ignore_content_type=*/true).get();
+  } catch (const web::uri_exception& e) {
+    return error(errc::invalid_argument,
+                 where_.url + ": bad request path '" + path_and_query + "': " + e.what());
   } catch (const http::http_exception& e) {
     std::string what = e.what();
     bool timed_out = e.error_code() == std::errc::timed_out ||

@@ -14,8 +14,7 @@
 // ("<url> POST /v2/DeleteBucket: 409 BucketNotEmpty: ...").
 //
 // Thread-safety: an admin_client may be used from several threads at once
-// (cpprestsdk's client is). Copying is not supported; hold it by value or
-// pointer.
+// (cpprestsdk's client is). Movable, not copyable.
 #pragma once
 
 #include <chrono>
@@ -31,8 +30,8 @@
 namespace garage::op::admin {
 
 struct endpoint {
-  std::string url;    // "http://127.10.0.2:3903" (no trailing slash needed)
-  std::string token;  // the admin token, sent as "Authorization: Bearer <token>"
+  std::string url{};    // "http://127.10.0.2:3903" (no trailing slash needed)
+  std::string token{};  // the admin token, sent as "Authorization: Bearer <token>"
 };
 
 // GetNodeInfo?node=self, completed with this node's entry of GetClusterStatus.
@@ -63,20 +62,20 @@ struct cluster_health {
 
 // One item of UpdateClusterLayout's `roles`. With remove set, only id counts.
 struct role_change {
-  std::string id;  // full node id, 64 hex digits
+  std::string id{};  // full node id, 64 hex digits
   bool remove = false;
-  std::string zone;
-  std::optional<uint64_t> capacity;  // bytes; nullopt: a gateway
-  std::vector<std::string> tags;
+  std::string zone{};
+  std::optional<uint64_t> capacity{};  // bytes; nullopt: a gateway
+  std::vector<std::string> tags{};
 
   bool operator==(const role_change&) const = default;
 };
 
 // One answer of ConnectClusterNodes, in the order asked.
 struct connect_result {
-  std::string peer;  // as asked: "<node id>@<host>:<port>"
+  std::string peer{};  // as asked: "<node id>@<host>:<port>"
   bool ok = false;
-  std::string error;  // the node's reason when !ok
+  std::string error{};  // the node's reason when !ok
 };
 
 class admin_client {
@@ -86,6 +85,8 @@ class admin_client {
   ~admin_client();
   admin_client(const admin_client&) = delete;
   admin_client& operator=(const admin_client&) = delete;
+  admin_client(admin_client&&) noexcept;
+  admin_client& operator=(admin_client&&) noexcept;
 
   const endpoint& where() const { return where_; }
 
