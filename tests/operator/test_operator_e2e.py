@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -91,6 +92,33 @@ def wait(what, fn, timeout=180, interval=1.0):
             return last
         time.sleep(interval)
     raise AssertionError('timed out waiting for %s (last: %r)' % (what, last))
+
+
+class Sampler:
+    """Calls fn every 0.2 s in a thread while the with-block runs: what the
+    operator shows in passing (a condition, a gauge) is seen even while the
+    block is busy reading objects."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        while not self.done.is_set():
+            try:
+                self.fn()
+            except Exception:  # a kubectl call that fails in passing
+                pass
+            self.done.wait(0.2)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
 
 
 class Operator:
@@ -193,6 +221,13 @@ class World:
             with open(path, 'rb') as f:
                 assert f.read() == body, key
         return True
+
+    def leading_operator(self):
+        name = wait('a leader', self.leader)
+        return [o for o in self.ops if o.name == name][0]
+
+    def all_operators_alive(self):
+        return all(o.proc.poll() is None for o in self.ops)
 
     def leader(self):
         r = self.a.kubectl('get', 'lease', 'garage-operator', '-o', 'jsonpath={.spec.holderIdentity}',
@@ -301,14 +336,120 @@ def test_scale_a_zone_up_and_down(world):
     # Down again: the node leaves the layout, its data moves, then its pod and volumes go.
     w.a.kubectl('patch', 'gcl', 'demo', '--type', 'json', '-p',
                 '[{"op":"replace","path":"/spec/zones/0/nodes","value":1}]')
-    wait('back to 3 nodes', lambda: w.read_all() and len(w.pods(w.a)) == 2
-         and w.condition(w.gcl(), 'Ready').get('status') == 'True', timeout=300)
+    lead = w.leading_operator()
+    seen = set()
+
+    def sample():
+        if lead.metric('garage_operator_cluster_operation_in_progress', cluster='demo',
+                       operation='scale_down') == 1:
+            seen.add('metric')
+        if w.condition(w.gcl(), 'Progressing').get('status') == 'True':
+            seen.add('progressing')
+    with Sampler(sample):
+        wait('back to 3 nodes', lambda: w.read_all() and len(w.pods(w.a)) == 2
+             and w.condition(w.gcl(), 'Ready').get('status') == 'True', timeout=300)
+    assert seen == {'metric', 'progressing'}, seen
+    assert lead.metric('garage_operator_cluster_operation_in_progress', cluster='demo',
+                       operation='scale_down') == 0
     assert w.gcl()['status']['layoutVersion'] > v_up
     assert 'ScalingDown' in w.reasons()
     wait('the volumes of the node that left deleted',
          lambda: 'demo-za-1' not in w.a.kubectl('get', 'pvc', '-o', 'name').stdout, timeout=60)
     assert 'demo-za-0' in w.a.kubectl('get', 'pvc', '-o', 'name').stdout
     assert 'VolumeDeleted' in w.reasons()
+
+
+def test_add_and_remove_a_zone(world):
+    w = world
+    w.a.kubectl('patch', 'gcl', 'demo', '--type', 'json', '-p',
+                '[{"op":"add","path":"/spec/zones/-","value":{"name":"zd"}}]')
+    wait('zone zd in the layout', lambda: w.read_all() and w.gcl()['status'].get('nodesReady') == 4
+         and w.condition(w.gcl(), 'Ready').get('status') == 'True', timeout=300)
+    zones = {z['name']: z for z in w.gcl()['status']['zones']}
+    assert zones['zd']['site'] == 'local' and zones['zd']['nodesReady'] == 1, zones
+    # Removing it: its node leaves the layout first, then its StatefulSet and volumes go.
+    w.a.kubectl('patch', 'gcl', 'demo', '--type', 'json', '-p', '[{"op":"remove","path":"/spec/zones/3"}]')
+    wait('zone zd gone', lambda: w.read_all() and 'zd' not in {z['name'] for z in w.gcl()['status']['zones']}
+         and w.condition(w.gcl(), 'Ready').get('status') == 'True', timeout=300)
+    assert w.a.kubectl('get', 'statefulset', 'demo-zd', check=False).returncode != 0
+    wait('zone zd volumes deleted', lambda: 'demo-zd' not in w.a.kubectl('get', 'pvc', '-o', 'name').stdout,
+         timeout=60)
+    assert 'ZoneRemoved' in w.reasons()
+
+
+def test_manual_layout_policy_and_a_refused_scale_down(world):
+    """A second cluster: replication factor 2 in one zone of 2 nodes, layout
+    applied by hand (Manual), then switched to Auto; scaling it to 1 node
+    cannot keep 2 copies and is refused with a condition that says why."""
+    w = world
+    tiny = CLUSTER.replace('name: demo', 'name: tiny').replace('replicationFactor: 3', 'replicationFactor: 2')
+    tiny = tiny.split('  zones:')[0] + '  layoutPolicy: Manual\n  zones:\n  - name: solo\n    nodes: 2\n'
+    w.a.kubectl('apply', '-f', '-', input=tiny)
+
+    def awaiting():
+        g = w.gcl('tiny')
+        c = w.condition(g, 'LayoutApplied')
+        return c.get('reason') == 'AwaitingManualApply' and g['status'].get('layoutPreview')
+    wait('a staged layout awaiting a person', awaiting, timeout=180)
+    g = w.gcl('tiny')
+    assert w.condition(g, 'Ready').get('status') == 'False'
+    assert 'LayoutPreview' in w.reasons('tiny')
+    w.a.kubectl('patch', 'gcl', 'tiny', '--type', 'merge', '-p', '{"spec":{"layoutPolicy":"Auto"}}')
+    wait_ready(w, 'tiny', timeout=180)
+    assert not w.gcl('tiny')['status'].get('layoutPreview')
+    w.a.kubectl('patch', 'gcl', 'tiny', '--type', 'json', '-p',
+                '[{"op":"replace","path":"/spec/zones/0/nodes","value":1}]')
+    c = wait('ScaleDownBlocked', lambda: w.condition(w.gcl('tiny'), 'ScaleDownBlocked').get('status') == 'True'
+             and w.condition(w.gcl('tiny'), 'ScaleDownBlocked'), timeout=120)
+    assert c['reason'] == 'InsufficientNodes' and c['message'], c
+    assert 'ScaleDownBlocked' in w.reasons('tiny')
+    time.sleep(3)
+    pods = [p for p in json.loads(w.a.kubectl('get', 'pods', '-l', 'app.kubernetes.io/instance=tiny', '-o',
+                                                'json').stdout)['items']]
+    assert len(pods) == 2  # nothing was stopped
+    # Deleting it: the finalizer goes, the objects with it (volumes stay).
+    w.a.kubectl('delete', 'gcl', 'tiny', '--timeout=120s', timeout=150)
+    wait('tiny pods gone', lambda: not json.loads(w.a.kubectl(
+        'get', 'pods', '-l', 'app.kubernetes.io/instance=tiny', '-o', 'json').stdout)['items'], timeout=120)
+    assert w.read_all()
+
+
+def test_an_unreachable_node_is_reported(world):
+    w = world
+    pod = [p for p in w.pods(w.b) if p['metadata']['name'] == 'demo-zc-0'][0]
+    pid = int(pod['status']['containerStatuses'][0]['containerID'].split('//')[1])
+    pgid = os.getpgid(pid)
+    os.killpg(pgid, signal.SIGSTOP)
+    try:
+        def reported():
+            g = w.gcl()
+            c = w.condition(g, 'Degraded')
+            return c.get('status') == 'True' and 'demo-zc-0' in c.get('message', '') and c
+        c = wait('the frozen node reported', reported, timeout=180)
+        assert w.all_operators_alive()
+        assert w.read_all()  # two copies of three answer
+    finally:
+        os.killpg(pgid, signal.SIGCONT)
+    wait('Ready again', lambda: w.condition(w.gcl(), 'Ready').get('status') == 'True', timeout=180)
+
+
+def test_bucket_deletion_policy(world):
+    w = world
+    w.a.kubectl('apply', '-f', '-', input=BUCKET % {'name': 'scratch'})
+    w.a.kubectl('wait', '--for=condition=Ready', 'gbk/scratch', '--timeout=120s', timeout=150)
+    w.aws('cp', os.path.join(w.dir, 'obj0'), 's3://scratch/x', check=False)  # no rights: refused
+    # Policy Delete on an empty bucket: deleted with the resource.
+    w.a.kubectl('delete', 'gbk', 'scratch', '--timeout=120s', timeout=150)
+    assert 'BucketDeleted' in w.reasons('scratch')
+    # On a bucket with objects: the finalizer waits, and says why.
+    w.a.kubectl('delete', 'gbk', 'photos', '--wait=false')
+    c = wait('DeletionBlocked', lambda: w.condition(json.loads(
+        w.a.kubectl('get', 'gbk', 'photos', '-o', 'json').stdout), 'Ready').get('reason') == 'DeletionBlocked'
+        and w.condition(json.loads(w.a.kubectl('get', 'gbk', 'photos', '-o', 'json').stdout), 'Ready'),
+        timeout=120)
+    assert 'not empty' in c['message'] or 'objects' in c['message'], c
+    assert 'DeletionBlocked' in w.reasons('photos')
+    assert w.read_all()
 
 
 def test_image_upgrade_rolls_one_node_at_a_time(world):
@@ -367,3 +508,12 @@ def test_a_site_goes_away(world):
         f.write(b'written while site b is away')
     w.aws('cp', path, 's3://photos/during-outage')
     assert all(o.proc.poll() is None for o in w.ops if o.name == w.leader())
+
+
+def test_deleting_the_cluster_while_a_site_is_away_says_what_blocks(world):
+    w = world
+    w.a.kubectl('delete', 'gcl', 'demo', '--wait=false')
+    c = wait('DeletionBlocked', lambda: w.condition(w.gcl(), 'Ready').get('reason') == 'DeletionBlocked'
+             and w.condition(w.gcl(), 'Ready'), timeout=120)
+    assert 'site-b' in c['message'], c
+    assert 'DeletionBlocked' in w.reasons()
