@@ -179,6 +179,8 @@ OPERATOR_LAYERS = {
     "k8s": [],
     "runtime": ["k8s"],
     "garage": [],  # the nodes' admin API client and layout planning
+    "cluster": [],  # a GarageCluster's Kubernetes objects, pure functions
+    "controllers": ["k8s", "runtime", "garage", "cluster"],
     "": ["*"],
 }
 # The node layers (and what is below them) the operator may include.
