@@ -352,7 +352,7 @@ result<reconcile_result> cluster_reconciler::reconcile(const std::string& ns,
   std::optional<admin::admin_client> any_node;
   for (auto& zs : zones)
     for (auto& [i, url] : zs.admin_url) {
-      admin::admin_client a(admin::endpoint{url, admin_token});
+      admin::admin_client a(admin::endpoint{url, admin_token, d_.may_write});
       auto info = a.node_info();
       if (!info) {
         problems.push_back("node " + spec.name + "-" + zs.spec->name + "-" + std::to_string(i) +
@@ -360,7 +360,7 @@ result<reconcile_result> cluster_reconciler::reconcile(const std::string& ns,
         continue;
       }
       zs.node_id[i] = info->id;
-      if (!any_node) any_node.emplace(admin::endpoint{url, admin_token});
+      if (!any_node) any_node.emplace(admin::endpoint{url, admin_token, d_.may_write});
     }
 
   json layout;

@@ -8,6 +8,7 @@
 // requeue; the next round sees where things are and goes on from there.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,8 @@ struct cluster_deps {
   event_recorder& events;
   metrics& m;
   informer& clusters;  // GarageClusters of the operator's own cluster
+  // False once this replica is not the leader: no admin API write goes out.
+  std::function<bool()> may_write;
 };
 
 class cluster_reconciler {

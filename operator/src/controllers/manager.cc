@@ -90,20 +90,25 @@ int run_operator(const run_options& o) {
   informer pods(kube, k8s::kinds::pod(), o.watch_namespace, owned, &m);
   informer* all[] = {&clusters, &buckets, &keys, &statefulsets, &pods};
 
-  cluster_reconciler cr({site, events, m, clusters});
-  resource_deps rd{site, events, clusters, buckets, keys};
+  auto may_write = [&] { return !o.leader_elect || (elector && elector->is_leader()); };
+  cluster_reconciler cr({site, events, m, clusters, may_write});
+  resource_deps rd{site, events, clusters, buckets, keys, may_write};
+  // A failed reconcile is retried with backoff and said in a Warning Event
+  // on the object (repeats aggregate into one Event with a count).
+  auto reporting = [&](informer& inf, auto& reconciler) {
+    return [&inf, &reconciler, &events](const std::string& ns,
+                                        const std::string& n) -> result<reconcile_result> {
+      auto r = reconciler.reconcile(ns, n);
+      if (!r)
+        if (auto obj = inf.get(ns, n)) events.warning(*obj, "ReconcileFailed", r.error().message);
+      return r;
+    };
+  };
   bucket_reconciler br(rd);
   key_reconciler kr(rd);
-  controller cluster_ctl(
-      "garagecluster",
-      [&](const std::string& ns, const std::string& n) { return cr.reconcile(ns, n); }, m, {},
-      o.cluster_workers);
-  controller bucket_ctl(
-      "garagebucket",
-      [&](const std::string& ns, const std::string& n) { return br.reconcile(ns, n); }, m);
-  controller key_ctl(
-      "garageaccesskey",
-      [&](const std::string& ns, const std::string& n) { return kr.reconcile(ns, n); }, m);
+  controller cluster_ctl("garagecluster", reporting(clusters, cr), m, {}, o.cluster_workers);
+  controller bucket_ctl("garagebucket", reporting(buckets, br), m);
+  controller key_ctl("garageaccesskey", reporting(keys, kr), m);
   cluster_ctl.watch(clusters);
   cluster_ctl.watch(statefulsets, owner_cluster);
   cluster_ctl.watch(pods, owner_cluster);

@@ -40,7 +40,8 @@ result<cluster_access> access_cluster(const resource_deps& d, const std::string&
                    ? secret_value(d.site.local(), ns, spec->admin_token_name, spec->admin_token_key)
                    : secret_value(d.site.local(), ns, cluster::secrets_name(*spec), "admin-token");
   if (!token) return std::move(token).error();
-  return cluster_access{admin::endpoint{admin_url, *token}, ep.value("s3", ""), spec->region};
+  return cluster_access{admin::endpoint{admin_url, *token, d.may_write}, ep.value("s3", ""),
+                        spec->region};
 }
 
 std::string cluster_of(const json& obj) {

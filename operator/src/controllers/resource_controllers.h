@@ -3,6 +3,7 @@
 // GarageCluster's status (status.endpoints.admin) and its admin token.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "controllers/sites.h"
@@ -19,6 +20,7 @@ struct resource_deps {
   informer& clusters;
   informer& buckets;
   informer& keys;
+  std::function<bool()> may_write;  // the leader gate of admin API writes
 };
 
 class bucket_reconciler {

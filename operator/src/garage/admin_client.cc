@@ -129,6 +129,9 @@ result<json> admin_client::call(const std::string& method, const std::string& pa
   if (!impl_->client)
     return error(errc::invalid_argument,
                  "bad admin API URL '" + where_.url + "': " + impl_->bad_url);
+  if (method != "GET" && where_.may_write && !where_.may_write())
+    return error(errc::unavailable, "not the leader: " + method + " " + path_and_query + " to " +
+                                        where_.url + " refused");
   int status = 0;
   std::string text;
   try {

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -32,6 +33,10 @@ namespace garage::op::admin {
 struct endpoint {
   std::string url{};    // "http://127.10.0.2:3903" (no trailing slash needed)
   std::string token{};  // the admin token, sent as "Authorization: Bearer <token>"
+  // When set and false, every call but a GET is refused (errc::unavailable)
+  // before it is sent: the operator's leader gate, so that a replica that
+  // lost its Lease stops changing clusters at once.
+  std::function<bool()> may_write{};
 };
 
 // GetNodeInfo?node=self, completed with this node's entry of GetClusterStatus.

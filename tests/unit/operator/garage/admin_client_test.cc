@@ -63,6 +63,21 @@ TEST(AdminClient, MapsStatusesWithTheNodesMessage) {
   }
 }
 
+TEST(AdminClient, TheWriteGateRefusesAllButReadsBeforeSending) {
+  fake_api_server srv([](const recorded_request&) { return answer(200, json::object()); });
+  bool leader = false;
+  admin_client cl({srv.url(), "tok", [&] { return leader; }});
+  auto w = cl.call("POST", "/v2/ApplyClusterLayout", json{{"version", 2}});
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().code, errc::unavailable);
+  EXPECT_NE(w.error().message.find("not the leader"), std::string::npos) << w.error().message;
+  EXPECT_TRUE(cl.call("GET", "/v2/GetClusterLayout"));
+  EXPECT_EQ(srv.requests().size(), 1u);  // the refused write never left
+  leader = true;
+  EXPECT_TRUE(cl.call("POST", "/v2/ApplyClusterLayout", json{{"version", 2}}));
+  EXPECT_EQ(srv.requests().size(), 2u);
+}
+
 TEST(AdminClient, SendsTokenAndBodyAndReadsJson) {
   fake_api_server srv([](const recorded_request& r) {
     if (r.path == "/v2/DeleteKey") return reply(200, "text/plain", "");
