@@ -8,12 +8,14 @@ hack/k8s-tools.sh installs:
   objects: ServiceAccount, ClusterRole (the verbs the operator needs and no
   more), ClusterRoleBinding, the metrics Service, the Deployment (2 replicas,
   leader election, health and metrics addresses, probes); and the values
-  switch what they say (watchNamespace, ServiceMonitor, leader election);
+  switch what they say (watchNamespace, ServiceMonitor, leader election,
+  the Grafana dashboards ConfigMap);
 - deploy/install.yaml is what hack/gen-install.sh writes today.
 """
 
 import filecmp
 import glob
+import json
 import os
 import subprocess
 
@@ -151,12 +153,32 @@ def test_values_switch_what_they_say(helm):
     (sm,) = docs["ServiceMonitor"]
     assert sm["apiVersion"] == "monitoring.coreos.com/v1"
     assert sm["spec"]["endpoints"][0]["port"] == "metrics"
+    # the cluster gauges' own `namespace` label survives the scrape
+    assert sm["spec"]["endpoints"][0]["honorLabels"] is True
     svc_labels = docs["Service"][0]["metadata"]["labels"]
     assert all(svc_labels[k] == v for k, v in sm["spec"]["selector"]["matchLabels"].items())
     # two replicas without leader election would fight: refused
     r = subprocess.run([helm, "template", "x", CHART, "--set", "leaderElection.enabled=false"],
                        capture_output=True, text=True)
     assert r.returncode != 0 and "leaderElection" in r.stderr
+
+
+def test_grafana_dashboards_config_map(helm):
+    docs = by_kind(template(helm, "--set", "grafanaDashboards.enabled=true"))
+    (cm,) = docs["ConfigMap"]
+    assert cm["metadata"]["namespace"] == "ops"
+    assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert cm["metadata"]["labels"]["app.kubernetes.io/name"] == "garage-operator"
+    assert sorted(cm["data"]) == ["garage-cluster.json", "garage-operator.json"]
+    for name, text in cm["data"].items():
+        with open(os.path.join(ROOT, "deploy", "grafana", name)) as f:
+            assert json.loads(text) == json.load(f), name
+    docs = by_kind(template(helm, "--set", "grafanaDashboards.enabled=true",
+                            "--set", "grafanaDashboards.namespace=monitoring",
+                            "--set", "grafanaDashboards.annotations.grafana_folder=Garage"))
+    (cm,) = docs["ConfigMap"]
+    assert cm["metadata"]["namespace"] == "monitoring"
+    assert cm["metadata"]["annotations"] == {"grafana_folder": "Garage"}
 
 
 def test_include_crds_renders_the_three_crds(helm):
