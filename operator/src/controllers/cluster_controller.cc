@@ -301,7 +301,6 @@ result<reconcile_result> cluster_reconciler::reconcile(const std::string& ns,
     // Per-node Services where other sites must reach the node.
     int upto = std::max(zs.current, z.nodes);
     for (int i = 0; i < upto; ++i) {
-      std::string pod = spec.name + "-" + z.name + "-" + std::to_string(i);
       std::string host;
       int admin_port = spec.admin_port;
       if (spec.multi_site()) {
@@ -323,13 +322,13 @@ result<reconcile_result> cluster_reconciler::reconcile(const std::string& ns,
           int rpc_np = 0;
           for (const auto& p : s["spec"].value("ports", json::array())) {
             if (p.value("name", "") == "rpc") rpc_np = p.value("nodePort", 0);
-            if (p.value("name", "") == "admin" && spec.exposure_type == "NodePort")
-              admin_port = p.value("nodePort", spec.admin_port);
+            // NodePort, and HostPort (whose admin API is behind a NodePort too)
+            if (p.value("name", "") == "admin") admin_port = p.value("nodePort", spec.admin_port);
           }
           if (!node_addr.empty()) {
             int port = spec.exposure_type == "NodePort" ? rpc_np : spec.rpc_port;
             zs.public_rpc[i] = node_addr + ":" + std::to_string(port);
-            if (spec.exposure_type == "NodePort") host = node_addr;
+            host = node_addr;
           }
         }
       }
@@ -344,7 +343,6 @@ result<reconcile_result> cluster_reconciler::reconcile(const std::string& ns,
         if (!spec.multi_site() && !pod_ip(p).empty())
           zs.public_rpc[i] = pod_ip(p) + ":" + std::to_string(spec.rpc_port);
       }
-      (void)pod;
     }
   }
 
