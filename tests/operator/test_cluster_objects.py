@@ -87,6 +87,11 @@ def ready(p):
         c['type'] == 'Ready' and c['status'] == 'True' for c in (p.get('status') or {}).get('conditions') or [])
 
 
+def running(p):
+    st = p.get('status') or {}
+    return not p['metadata'].get('deletionTimestamp') and st.get('phase') == 'Running' and st.get('podIP')
+
+
 def admin(ip, method, path, token=TOKEN, **kw):
     return requests.request(method, 'http://%s:3903%s' % (ip, path),
                             headers={'Authorization': 'Bearer ' + token}, timeout=10, **kw)
@@ -120,9 +125,21 @@ def test_three_nodes_run_and_find_each_other(site):
     kinds = sorted('%s/%s' % (o['kind'], o['metadata']['name']) for o in objects['items'])
     assert kinds == ['ConfigMap/objs-z1-config', 'PodDisruptionBudget/objs', 'Secret/objs-secrets',
                      'Service/objs', 'Service/objs-z1', 'StatefulSet/objs-z1']
-    ps = wait('3 pods Ready', lambda: (p := pods(site)) and len(p) == 3 and all(map(ready, p.values())) and p,
-              timeout=120)
+    # Running, not Ready: the readiness probe (GET /ready) waits for a layout.
+    ps = wait('3 pods running', lambda: (p := pods(site)) and len(p) == 3 and all(map(running, p.values()))
+              and p, timeout=120)
     assert sorted(ps) == ['objs-z1-0', 'objs-z1-1', 'objs-z1-2']
+    assert not any(map(ready, ps.values()))
+
+    def alive(ip):
+        try:
+            return requests.get('http://%s:3903/health' % ip, timeout=5).status_code == 200
+        except requests.RequestException:
+            return False
+    wait('3 nodes answer /health', lambda: all(alive(p['status']['podIP']) for p in ps.values()))
+    for p in ps.values():  # alive, but not ready to serve: no layout yet
+        r = requests.get('http://%s:3903/ready' % p['status']['podIP'], timeout=5)
+        assert r.status_code == 503 and 'not ready' in r.text, r.text
     ids = {}
     for name, p in ps.items():
         ip = p['status']['podIP']
@@ -142,6 +159,13 @@ def test_three_nodes_run_and_find_each_other(site):
     status = wait('3 nodes up', lambda: (s := admin(ip0, 'GET', '/v2/GetClusterStatus').json())
                   and sum(1 for n in s['nodes'] if n['isUp']) == 3 and s)
     assert len(status['nodes']) == 3
+    # A layout with the three nodes, as the operator would apply it: then they are Ready.
+    roles = [{'id': n['id'], 'zone': 'z1', 'capacity': 1 << 30, 'tags': []} for n in status['nodes']]
+    r = admin(ip0, 'POST', '/v2/UpdateClusterLayout', json={'roles': roles})
+    assert r.status_code == 200, r.text
+    r = admin(ip0, 'POST', '/v2/ApplyClusterLayout', json={'version': 1})
+    assert r.status_code == 200, r.text
+    wait('3 pods Ready', lambda: (p := pods(site)) and len(p) == 3 and all(map(ready, p.values())), timeout=120)
 
     # the StatefulSet is done, the API Service reaches the nodes
     sts = wait('statefulset ready', lambda: (s := get(site, '/apis/apps/v1/namespaces/%s/statefulsets/objs-z1' % NS))
@@ -160,6 +184,19 @@ def test_scale_up_leaves_running_nodes_alone(site):
     before = {n: p['status']['containerStatuses'][0]['containerID'] for n, p in pods(site).items()}
     assert len(before) == 3
     apply_cluster(site, 4)
+    ps = wait('4 pods running', lambda: (p := pods(site)) and len(p) == 4 and all(map(running, p.values()))
+              and p, timeout=120)
+    # The new node is Ready once connected (it learns the layout from its peers).
+    ip0, ip3 = ps['objs-z1-0']['status']['podIP'], ps['objs-z1-3']['status']['podIP']
+    def me3_status():
+        try:
+            r = admin(ip3, 'GET', '/v2/GetClusterStatus')
+        except requests.RequestException:
+            return None  # not listening yet
+        return r.status_code == 200 and r.json()['nodes'][0]
+    me3 = wait('node 3 admin API', me3_status)
+    r = admin(ip0, 'POST', '/v2/ConnectClusterNodes', json=['%s@%s' % (me3['id'], me3['addr'])])
+    assert r.status_code == 200 and r.json()[0]['success'], r.text
     ps = wait('4 pods Ready', lambda: (p := pods(site)) and len(p) == 4 and all(map(ready, p.values())) and p,
               timeout=120)
     after = {n: p['status']['containerStatuses'][0]['containerID'] for n, p in ps.items()}

@@ -383,7 +383,8 @@ def test_manual_layout_policy_and_a_refused_scale_down(world):
     cannot keep 2 copies and is refused with a condition that says why."""
     w = world
     tiny = CLUSTER.replace('name: demo', 'name: tiny').replace('replicationFactor: 3', 'replicationFactor: 2')
-    tiny = tiny.split('  zones:')[0] + '  layoutPolicy: Manual\n  zones:\n  - name: solo\n    nodes: 2\n'
+    tiny = tiny.split('  zones:')[0].replace('nodesPerZone: 1', 'nodesPerZone: 2') + \
+        '  layoutPolicy: Manual\n  zones:\n  - name: solo\n'
     w.a.kubectl('apply', '-f', '-', input=tiny)
 
     def awaiting():
@@ -397,8 +398,11 @@ def test_manual_layout_policy_and_a_refused_scale_down(world):
     w.a.kubectl('patch', 'gcl', 'tiny', '--type', 'merge', '-p', '{"spec":{"layoutPolicy":"Auto"}}')
     wait_ready(w, 'tiny', timeout=180)
     assert not w.gcl('tiny')['status'].get('layoutPreview')
-    w.a.kubectl('patch', 'gcl', 'tiny', '--type', 'json', '-p',
-                '[{"op":"replace","path":"/spec/zones/0/nodes","value":1}]')
+    st = w.gcl('tiny')['status']
+    assert st['nodesPerZone'] == 2 and st['selector'], st  # the scale subresource's status
+    # Through the scale subresource, as `kubectl scale` (and an autoscaler) do it.
+    w.a.kubectl('scale', 'gcl/tiny', '--replicas=1')
+    assert w.gcl('tiny')['spec']['nodesPerZone'] == 1
     c = wait('ScaleDownBlocked', lambda: w.condition(w.gcl('tiny'), 'ScaleDownBlocked').get('status') == 'True'
              and w.condition(w.gcl('tiny'), 'ScaleDownBlocked'), timeout=120)
     assert c['reason'] == 'InsufficientNodes' and c['message'], c

@@ -251,8 +251,10 @@ json stateful_set(const cluster_spec& c, const zone_spec& z, int replicas,
         {{"name", "meta"}, {"mountPath", meta_dir}},
         {{"name", "data"}, {"mountPath", data_dir}}}},
       // /health answers 200 once the node serves its APIs (docs/admin-api.md).
+      // Ready = can serve S3 requests: connected, with a layout whose every
+      // partition has a write quorum (GET /ready); alive = answers at all.
       {"readinessProbe",
-       {{"httpGet", {{"path", "/health"}, {"port", "admin"}}},
+       {{"httpGet", {{"path", "/ready"}, {"port", "admin"}}},
         {"periodSeconds", 3},
         {"timeoutSeconds", 2},
         {"failureThreshold", 3}}},

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <deque>
 #include <map>
 #include <optional>
@@ -47,6 +48,26 @@ bool pod_ready(const json& pod) {
   for (const auto& c : pod["status"]["conditions"])
     if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
   return false;
+}
+
+bool pod_running(const json& pod) {
+  if (pod["metadata"].contains("deletionTimestamp") || !pod.contains("status")) return false;
+  return pod["status"].value("phase", "") == "Running" && !pod["status"].value("podIP", "").empty();
+}
+
+// How long the pod's first container has been running (0 when unknown).
+std::chrono::seconds running_for(const json& pod) {
+  try {
+    const json& cs = pod.at("status").at("containerStatuses").at(0);
+    std::string at = cs.at("state").at("running").at("startedAt").get<std::string>();
+    std::tm tm{};
+    if (!strptime(at.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::chrono::seconds(0);
+    auto started = std::chrono::system_clock::from_time_t(timegm(&tm));
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() -
+                                                            started);
+  } catch (const std::exception&) {
+    return std::chrono::seconds(0);
+  }
 }
 
 std::string pod_ip(const json& pod) {
@@ -338,7 +359,9 @@ result<reconcile_result> cluster_reconciler::reconcile(const std::string& ns,
           host = pod_ip(p);  // the operator reaches pods of its own site directly
           admin_port = spec.admin_port;
         }
-        if (!host.empty() && pod_ready(p))
+        // Running is enough: a node is Ready (GET /ready) only once it is
+        // connected and in an applied layout, which the operator does.
+        if (!host.empty() && pod_running(p))
           zs.admin_url[i] = "http://" + host + ":" + std::to_string(admin_port);
         if (!spec.multi_site() && !pod_ip(p).empty())
           zs.public_rpc[i] = pod_ip(p) + ":" + std::to_string(spec.rpc_port);
@@ -353,8 +376,10 @@ result<reconcile_result> cluster_reconciler::reconcile(const std::string& ns,
       admin::admin_client a(admin::endpoint{url, admin_token, d_.may_write});
       auto info = a.node_info();
       if (!info) {
-        problems.push_back("node " + spec.name + "-" + zs.spec->name + "-" + std::to_string(i) +
-                           " admin API: " + info.error().message);
+        // A container that just started may not listen yet: not a problem.
+        if (running_for(zs.pods[i]) > std::chrono::seconds(20))
+          problems.push_back("node " + spec.name + "-" + zs.spec->name + "-" + std::to_string(i) +
+                             " admin API: " + info.error().message);
         continue;
       }
       zs.node_id[i] = info->id;

@@ -118,6 +118,14 @@ TEST_F(admin_api_test, health_needs_no_token) {
   EXPECT_EQ(ex.response, "ok\n");
 }
 
+TEST_F(admin_api_test, a_standalone_node_is_ready_without_a_token) {
+  make_api();
+  fake_exchange ex("GET", "/ready");
+  run(ex);
+  EXPECT_EQ(ex.status, 200u);
+  EXPECT_EQ(ex.response, "ok\n");
+}
+
 TEST_F(admin_api_test, v2_endpoints_need_the_admin_token) {
   make_api();
   for (std::optional<std::string> token :

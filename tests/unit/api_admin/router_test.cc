@@ -48,6 +48,7 @@ TEST(admin_router, routes_every_served_endpoint_with_its_auth) {
   };
   const expect cases[] = {
       {"GET", "/health", endpoint::health, auth_kind::none, false},
+      {"GET", "/ready", endpoint::ready, auth_kind::none, false},
       {"GET", "/metrics", endpoint::metrics, auth_kind::metrics_token, false},
       {"GET", "/v2/GetClusterHealth", endpoint::get_cluster_health, auth_kind::admin_token, false},
       {"GET", "/v2/GetClusterStatus", endpoint::get_cluster_status, auth_kind::admin_token, false},
@@ -77,6 +78,7 @@ TEST(admin_router, routes_every_served_endpoint_with_its_auth) {
   }
   EXPECT_EQ(must_route("GET", "/v2/GetKeyInfo").name, "GetKeyInfo");
   EXPECT_EQ(must_route("GET", "/health").name, "Health");
+  EXPECT_EQ(must_route("GET", "/ready").name, "Ready");
 }
 
 TEST(admin_router, unknown_paths_are_404_and_wrong_methods_405) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <exception>
+#include <nlohmann/json.hpp>
 
 #include "api/admin/admin_metrics.h"
 #include "api/admin/auth.h"
@@ -70,6 +71,35 @@ http::task<api_result<reply>> admin_api::rep::serve(http::exchange& ex) {
   }
   if (routed->ep == endpoint::health) {
     reply r = ok_reply("ok\n");
+    r.content_type = "text/plain";
+    co_return r;
+  }
+  if (routed->ep == endpoint::ready) {
+    // Ready to serve S3 requests: a standalone node always; a cluster node
+    // once a layout is applied and every partition has a write quorum up as
+    // this node sees it (GetClusterHealth "healthy" or "degraded"). A node
+    // not yet connected to its cluster is not: for a readiness probe, so
+    // that a load balancer sends it no requests it would fail.
+    auto h = co_await http::run_blocking(rt, [this]() -> api_result<reply> {
+      return execute(store, facts, admin_request(get_cluster_health_request{}),
+                     opts.layout ? opts.layout() : nullptr, nullptr);
+    });
+    if (!h) co_return std::move(h).error();
+    std::string status = "unknown";
+    uint64_t quorum = 0, partitions = 0;
+    try {
+      auto j = nlohmann::json::parse(h->body);
+      status = j.value("status", "unknown");
+      quorum = j.value("partitionsQuorum", uint64_t{0});
+      partitions = j.value("partitions", uint64_t{0});
+    } catch (const std::exception&) {
+    }
+    bool ready = status == "healthy" || status == "degraded";
+    reply r = ok_reply(ready ? "ok\n"
+                             : "not ready: cluster " + status + " as this node sees it (" +
+                                   std::to_string(quorum) + " of " + std::to_string(partitions) +
+                                   " partitions with a write quorum)\n");
+    r.status = ready ? 200 : 503;
     r.content_type = "text/plain";
     co_return r;
   }

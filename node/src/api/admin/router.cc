@@ -22,6 +22,7 @@ constexpr std::string_view kV2 = "/v2/";
 // Served here. Special endpoints first, then /v2/<Name>.
 constexpr std::array kRoutes = {
     route_entry{"/health", "GET", endpoint::health, false},
+    route_entry{"/ready", "GET", endpoint::ready, false},
     route_entry{"/metrics", "GET", endpoint::metrics, false},
     route_entry{"GetClusterHealth", "GET", endpoint::get_cluster_health, false},
     route_entry{"GetClusterStatus", "GET", endpoint::get_cluster_status, false},
@@ -349,10 +350,13 @@ api_result<route> find_route(std::string_view method, std::string_view path) {
       return method_not_allowed(method, op, e.method);
     route r;
     r.ep = e.ep;
-    r.name = special ? (e.ep == endpoint::health ? "Health" : "Metrics") : e.path;
-    r.auth = e.ep == endpoint::health    ? auth_kind::none
-             : e.ep == endpoint::metrics ? auth_kind::metrics_token
-                                         : auth_kind::admin_token;
+    r.name = special ? (e.ep == endpoint::health  ? "Health"
+                        : e.ep == endpoint::ready ? "Ready"
+                                                  : "Metrics")
+                     : e.path;
+    r.auth = e.ep == endpoint::health || e.ep == endpoint::ready ? auth_kind::none
+             : e.ep == endpoint::metrics                         ? auth_kind::metrics_token
+                                                                 : auth_kind::admin_token;
     r.reads_body = e.reads_body;
     return r;
   }
@@ -380,6 +384,7 @@ api_result<admin_request> parse_request(const route& r, std::string_view query,
   }
   switch (r.ep) {
     case endpoint::health:
+    case endpoint::ready:  // answered by the HTTP front end from GetClusterHealth
       return admin_request(health_request{});
     case endpoint::metrics:
       return admin_request(metrics_request{});

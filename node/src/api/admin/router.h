@@ -26,6 +26,7 @@ namespace garage::admin {
 // to unimplemented_request and answer 501.
 enum class endpoint {
   health,
+  ready,
   metrics,
   get_cluster_health,
   get_cluster_status,

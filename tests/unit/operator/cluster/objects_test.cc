@@ -181,7 +181,8 @@ TEST(Objects, StatefulSet) {
   EXPECT_TRUE(env("GARAGE_RPC_PUBLIC_ADDR").is_null());  // per pod, in the file
   // $(POD_IP) expands only from variables defined before it
   EXPECT_EQ(ctr["env"][1]["name"], "POD_IP");
-  EXPECT_EQ(ctr["readinessProbe"]["httpGet"]["path"], "/health");
+  EXPECT_EQ(ctr["readinessProbe"]["httpGet"]["path"], "/ready");
+  EXPECT_EQ(ctr["livenessProbe"]["httpGet"]["path"], "/health");
   EXPECT_EQ(ctr["readinessProbe"]["httpGet"]["port"], "admin");
   const auto& vols = pod["volumes"];
   EXPECT_EQ((*find_named(vols, "config"))["configMap"]["name"], "geo-par1-config");

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -153,6 +154,19 @@ class AdminCluster : public ::testing::Test {
     return admin_client({nodes_[i].admin_url(), token}, 5s);
   }
 
+  // The HTTP status of an unauthenticated GET to node i's admin port (0 when
+  // curl cannot run or connect).
+  int http_status(int i, const std::string& path) {
+    std::string cmd = "curl -s -o /dev/null --max-time 10 -w '%{http_code}' '" +
+                      nodes_[i].admin_url() + path + "'";
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p) return 0;
+    char buf[16] = {};
+    size_t n = fread(buf, 1, sizeof buf - 1, p);
+    pclose(p);
+    return n ? std::atoi(buf) : 0;
+  }
+
   // curl with SigV4; its exit status (-1 when curl cannot run).
   int curl_s3(int node, const std::string& key_id, const std::string& secret,
               const std::vector<std::string>& args) {
@@ -216,6 +230,10 @@ TEST_F(AdminCluster, FromNodeIdsToBucketsAndKeys) {
         << "node " << i << " does not see the others";
   }
 
+  // Connected but no layout yet: alive (/health), not ready to serve (/ready).
+  EXPECT_EQ(http_status(0, "/health"), 200);
+  EXPECT_EQ(http_status(0, "/ready"), 503);
+
   // 3. Layout: plan, check, stage, preview, apply.
   auto cur = c0.layout();
   ASSERT_TRUE(cur) << cur.error().to_string();
@@ -256,6 +274,7 @@ TEST_F(AdminCluster, FromNodeIdsToBucketsAndKeys) {
         << "node " << i << ": " << last.status << " quorum " << last.partitions_quorum;
     EXPECT_EQ(last.storage_nodes, 3u);
     EXPECT_EQ(last.partitions_all_ok, 256u);
+    EXPECT_EQ(http_status(i, "/ready"), 200) << "node " << i;
   }
   auto ni = client(1).node_info();
   ASSERT_TRUE(ni);
