@@ -186,7 +186,7 @@ def test_s3_through_the_service_and_admin_through_the_load_balancer(site):
 def test_deleted_pod_comes_back_with_its_address_and_data(site):
     old = pod(site, 'garage-0')
     old_pid = pid_of(old)
-    site.kubectl('delete', 'pod', 'garage-0', '--timeout=30s')
+    site.kubectl('delete', 'pod', 'garage-0', '--timeout=120s', timeout=150)
     assert not alive(old_pid)  # SIGTERM within the grace period, then the object went
     new = wait('garage-0 back', lambda: (p := pod(site, 'garage-0')) and
                p['metadata']['uid'] != old['metadata']['uid'] and ready(p) and p)
@@ -300,7 +300,7 @@ def test_a_crashing_container_loops_with_back_off(site):
     # (the shell then sees $(UNDEFINED) and $(POD_NAME) as command substitutions: empty)
     logs = site.kubectl('logs', 'crasher', '--previous').stdout
     assert logs.splitlines()[-1].split() == ['boom', 'from', 'crasher']
-    site.kubectl('delete', 'pod', 'crasher', '--timeout=30s')
+    site.kubectl('delete', 'pod', 'crasher', '--timeout=120s', timeout=150)
 
 
 PROBED = """
@@ -364,7 +364,7 @@ def test_parallel_pods_init_containers_and_exec_probes(site):
     wait('probed-1 ready again', lambda: ready(pod(site, 'probed-1')), timeout=15)
     with open(os.path.join(scratch(pods[1]), 'log')) as f:
         assert f.read().split() == ['init', 'started', 'started']
-    site.kubectl('delete', 'sts', 'probed', '--timeout=30s')
+    site.kubectl('delete', 'sts', 'probed', '--timeout=120s', timeout=150)
     wait('probed pods gone', lambda: not any(pod(site, 'probed-%d' % i) for i in range(3)), timeout=30)
     assert not os.path.exists(scratch(pods[1]))
 
@@ -375,7 +375,7 @@ def sts_of(emu, name):
 
 def test_deleting_the_statefulset_stops_its_processes_and_keeps_claims(site):
     pids = [pid_of(pod(site, n)) for n in ('garage-0', 'garage-1')]
-    site.kubectl('delete', 'sts', 'garage', '--timeout=30s')
+    site.kubectl('delete', 'sts', 'garage', '--timeout=120s', timeout=150)
     wait('pods gone', lambda: pod(site, 'garage-0') is None and pod(site, 'garage-1') is None, timeout=30)
     wait('processes gone', lambda: not any(alive(p) for p in pids), timeout=10)
     claims = json.loads(site.kubectl('get', 'pvc', '-o', 'json').stdout)['items']
@@ -384,7 +384,7 @@ def test_deleting_the_statefulset_stops_its_processes_and_keeps_claims(site):
     vol = os.path.join(site.node.state_dir, 'volumes', 'pvc-' + next(
         c['metadata']['uid'] for c in claims if c['metadata']['name'] == 'data-garage-2'))
     assert os.path.isdir(vol)
-    site.kubectl('delete', 'pvc', 'data-garage-2', '--timeout=30s')
+    site.kubectl('delete', 'pvc', 'data-garage-2', '--timeout=120s', timeout=150)
     wait('volume removed', lambda: not os.path.exists(vol), timeout=10)
 
 
