@@ -186,8 +186,14 @@ def test_s3_through_the_service_and_admin_through_the_load_balancer(site):
 def test_deleted_pod_comes_back_with_its_address_and_data(site):
     old = pod(site, 'garage-0')
     old_pid = pid_of(old)
-    site.kubectl('delete', 'pod', 'garage-0', '--timeout=120s', timeout=150)
-    assert not alive(old_pid)  # SIGTERM within the grace period, then the object went
+    # kubectl returns at once; the old object (by uid) must go: the stand-in
+    # SIGTERMs the container, then deletes the object. Polled through the API
+    # rather than kubectl's --wait watch, which once missed the deletion under
+    # CI load while the StatefulSet recreated a pod of the same name.
+    site.kubectl('delete', 'pod', 'garage-0', '--wait=false')
+    wait('the old garage-0 gone', lambda: (p := pod(site, 'garage-0')) is None
+         or p['metadata']['uid'] != old['metadata']['uid'], timeout=120)
+    wait('its process gone', lambda: not alive(old_pid), timeout=30)
     new = wait('garage-0 back', lambda: (p := pod(site, 'garage-0')) and
                p['metadata']['uid'] != old['metadata']['uid'] and ready(p) and p)
     assert new['status']['podIP'] == old['status']['podIP']
